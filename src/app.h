@@ -1,0 +1,51 @@
+/*
+ * app.h — the application context passed to every module.
+ *
+ * There are no hidden globals: configuration, the module table, the job
+ * registry and the HTTP server hang off struct app, which main() builds and
+ * hands to each service module's init function.
+ */
+#ifndef ARTISTRY_APP_H
+#define ARTISTRY_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config;
+struct db;
+struct http_server;
+struct request;
+struct app_error;
+struct job_registry;
+struct service_module;
+
+struct app {
+    const struct config *cfg;
+    const struct service_module *const *modules; /* mounted modules */
+    size_t nmodules;
+    struct job_registry *jobs;
+    struct http_server *server;
+    long long started_at_ms;
+    int schema_version; /* highest migration compiled in */
+    /**
+     * Verify a bearer credential (the whole Authorization header value) and
+     * fill req->user_id/role/session_id; 0 or -1 with err set. Installed by
+     * the identity module's init; NULL when it is not mounted.
+     */
+    int (*authenticate)(struct request *req, const char *authorization, struct app_error *err);
+};
+
+/** The table of every service module, in init order (src/services/modules.c). */
+extern const struct service_module *const app_all_modules[];
+extern const size_t app_all_modules_count;
+
+/** Find a module by name, or NULL. */
+const struct service_module *app_find_module(const char *name);
+
+/**
+ * Open a connection to the configured database for the calling thread
+ * (the HTTP and job threads each keep one). Returns NULL on failure (logged).
+ */
+struct db *app_db_open(const struct app *app);
+
+#endif

@@ -1,0 +1,308 @@
+/*
+ * config.c — table-driven configuration.
+ *
+ * Each row maps one key to a field of struct config by offset. The same row
+ * serves the config file (`key`), the environment (`env`) and the flag
+ * (`--key-with-dashes`). Loading happens in three passes of increasing
+ * precedence so the last writer wins.
+ *
+ * Caveats: lists (services, cors_origins) stay comma-separated strings; the
+ * consumers split them.
+ */
+#include "base/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/arena.h"
+
+enum ctype { C_STR, C_INT, C_I64, C_BOOL, C_LISTEN };
+
+struct option_row {
+    const char *key;
+    const char *env;
+    enum ctype type;
+    size_t offset;
+    const char *dflt;
+    int64_t min, max;
+    const char *help;
+};
+
+#define OFF(f) offsetof(struct config, f)
+
+static const struct option_row options[] = {
+    {"listen", "ARTISTRY_LISTEN", C_LISTEN, OFF(listen_host), "127.0.0.1:8080", 0, 0, "host:port to listen on"},
+    {"database", "ARTISTRY_DATABASE_URL", C_STR, OFF(database), "./data/artistry.db", 0, 0,
+     "SQLite file path or postgres:// URL"},
+    {"services", "ARTISTRY_SERVICES", C_STR, OFF(services), "all", 0, 0, "service modules to mount (a,b or all)"},
+    {"threads", "ARTISTRY_THREADS", C_INT, OFF(threads), "0", 0, 256, "HTTP worker threads (0: one per core)"},
+    {"job_workers", "ARTISTRY_JOB_WORKERS", C_INT, OFF(job_workers), "1", 0, 64, "job worker threads inside serve"},
+    {"data_dir", "ARTISTRY_DATA_DIR", C_STR, OFF(data_dir), "./data", 0, 0, "directory for local files"},
+    {"log_level", "ARTISTRY_LOG_LEVEL", C_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error"},
+    {"max_body", "ARTISTRY_MAX_BODY", C_I64, OFF(max_body), "1048576", 1024, INT64_C(1) << 30, "JSON body limit, bytes"},
+    {"max_upload", "ARTISTRY_MAX_UPLOAD", C_I64, OFF(max_upload), "20971520", 1024, INT64_C(1) << 32,
+     "upload body limit, bytes"},
+    {"max_connections", "ARTISTRY_MAX_CONNECTIONS", C_INT, OFF(max_connections), "4096", 1, 1000000,
+     "concurrent connection limit"},
+    {"idle_timeout", "ARTISTRY_IDLE_TIMEOUT", C_INT, OFF(idle_timeout), "60", 1, 86400, "idle connection timeout, s"},
+    {"cors_origins", "ARTISTRY_CORS_ORIGINS", C_STR, OFF(cors_origins), "", 0, 0,
+     "allowed CORS origins (comma-separated, or *)"},
+    {"migrate_on_start", "ARTISTRY_MIGRATE_ON_START", C_BOOL, OFF(migrate_on_start), "true", 0, 0,
+     "apply pending migrations when serve starts"},
+    {"access_log", "ARTISTRY_ACCESS_LOG", C_BOOL, OFF(access_log), "true", 0, 0, "one JSON line per request"},
+    {"job_lease_ms", "ARTISTRY_JOB_LEASE_MS", C_I64, OFF(job_lease_ms), "300000", 100, INT64_C(86400000),
+     "how long a claimed job is leased before another worker may retry it"},
+    {"job_poll_ms", "ARTISTRY_JOB_POLL_MS", C_I64, OFF(job_poll_ms), "500", 10, 60000, "idle job poll interval"},
+    {"job_diagnostics", "ARTISTRY_JOB_DIAGNOSTICS", C_BOOL, OFF(job_diagnostics), "false", 0, 0,
+     "register the ops.sleep/ops.fail diagnostic job kinds"},
+    {"config", "ARTISTRY_CONFIG", C_STR, OFF(config_file), "", 0, 0, "configuration file"},
+};
+
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+static char **str_slot(struct config *cfg, const struct option_row *o)
+{
+    return (char **)((char *)cfg + o->offset);
+}
+
+static void set_str(struct config *cfg, const struct option_row *o, const char *v)
+{
+    size_t idx = (size_t)(o - options);
+    free(cfg->_alloc[idx]);
+    cfg->_alloc[idx] = xstrdup(v);
+    *str_slot(cfg, o) = cfg->_alloc[idx];
+}
+
+static int errf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int errf(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int parse_i64(const char *v, int64_t *out)
+{
+    if (*v == '\0')
+        return -1;
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return -1;
+    *out = n;
+    return 0;
+}
+
+static int set_value(struct config *cfg, const struct option_row *o, const char *v, const char *src, char *eb,
+                     size_t el)
+{
+    int64_t n;
+    switch (o->type) {
+    case C_STR:
+        set_str(cfg, o, v);
+        return 0;
+    case C_INT:
+    case C_I64:
+        if (parse_i64(v, &n) != 0)
+            return errf(eb, el, "%s: %s must be an integer, got '%s'", src, o->key, v);
+        if (n < o->min || n > o->max)
+            return errf(eb, el, "%s: %s must be between %lld and %lld, got %lld", src, o->key, (long long)o->min,
+                        (long long)o->max, (long long)n);
+        if (o->type == C_INT)
+            *(int *)((char *)cfg + o->offset) = (int)n;
+        else
+            *(int64_t *)((char *)cfg + o->offset) = n;
+        return 0;
+    case C_BOOL: {
+        bool b;
+        if (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "on"))
+            b = true;
+        else if (!strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "no") || !strcmp(v, "off"))
+            b = false;
+        else
+            return errf(eb, el, "%s: %s must be true or false, got '%s'", src, o->key, v);
+        *(bool *)((char *)cfg + o->offset) = b;
+        return 0;
+    }
+    case C_LISTEN: {
+        const char *colon = strrchr(v, ':');
+        if (colon == NULL || colon == v)
+            return errf(eb, el, "%s: listen must be host:port, got '%s'", src, v);
+        if (parse_i64(colon + 1, &n) != 0 || n < 0 || n > 65535)
+            return errf(eb, el, "%s: listen port must be 0-65535, got '%s'", src, colon + 1);
+        char host[256];
+        size_t hl = (size_t)(colon - v);
+        if (hl >= sizeof host)
+            return errf(eb, el, "%s: listen host too long", src);
+        memcpy(host, v, hl);
+        host[hl] = '\0';
+        if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+            memmove(host, host + 1, hl - 2);
+            host[hl - 2] = '\0';
+        }
+        set_str(cfg, o, host);
+        cfg->listen_port = (int)n;
+        return 0;
+    }
+    }
+    return -1;
+}
+
+static const struct option_row *find_key(const char *key, size_t len)
+{
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (strlen(options[i].key) == len && strncmp(options[i].key, key, len) == 0)
+            return &options[i];
+    return NULL;
+}
+
+void config_defaults(struct config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    char eb[256];
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (set_value(cfg, &options[i], options[i].dflt, "default", eb, sizeof eb) != 0) {
+            fprintf(stderr, "bad built-in default: %s\n", eb);
+            abort();
+        }
+}
+
+void config_free(struct config *cfg)
+{
+    for (size_t i = 0; i < sizeof cfg->_alloc / sizeof cfg->_alloc[0]; i++) {
+        free(cfg->_alloc[i]);
+        cfg->_alloc[i] = NULL;
+    }
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+static int load_file(struct config *cfg, const char *path, char *eb, size_t el)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return errf(eb, el, "config file %s: %s", path, strerror(errno));
+    char line[4096];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash != NULL)
+            *hash = '\0';
+        char *s = trim(line);
+        if (*s == '\0')
+            continue;
+        char *eq = strchr(s, '=');
+        char src[512];
+        snprintf(src, sizeof src, "%s:%d", path, lineno);
+        if (eq == NULL) {
+            rc = errf(eb, el, "%s: expected key = value", src);
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s), *val = trim(eq + 1);
+        size_t vl = strlen(val);
+        if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+            val[vl - 1] = '\0';
+            val++;
+        }
+        const struct option_row *o = find_key(key, strlen(key));
+        if (o == NULL || strcmp(o->key, "config") == 0) {
+            rc = errf(eb, el, "%s: unknown setting '%s'", src, key);
+            break;
+        }
+        if ((rc = set_value(cfg, o, val, src, eb, el)) != 0)
+            break;
+    }
+    fclose(f);
+    return rc;
+}
+
+int config_load(struct config *cfg, int argc, char **argv, char *eb, size_t el)
+{
+    /* Pass 0: find the config file (flag beats environment). */
+    const char *file = getenv("ARTISTRY_CONFIG");
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            file = argv[i + 1];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            file = argv[i] + 9;
+    }
+    if (file != NULL && *file != '\0') {
+        if (load_file(cfg, file, eb, el) != 0)
+            return -1;
+        set_str(cfg, find_key("config", 6), file);
+    }
+    /* Pass 1: environment. */
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if (strcmp(options[i].key, "config") == 0)
+            continue;
+        const char *v = getenv(options[i].env);
+        if (v != NULL && set_value(cfg, &options[i], v, options[i].env, eb, el) != 0)
+            return -1;
+    }
+    /* Pass 2: flags. */
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0)
+            return errf(eb, el, "unexpected argument '%s'", a);
+        const char *name = a + 2;
+        const char *eq = strchr(name, '=');
+        size_t nl = eq ? (size_t)(eq - name) : strlen(name);
+        char key[64];
+        if (nl == 0 || nl >= sizeof key)
+            return errf(eb, el, "unknown option '%s'", a);
+        for (size_t k = 0; k < nl; k++)
+            key[k] = name[k] == '-' ? '_' : name[k];
+        key[nl] = '\0';
+        const struct option_row *o = find_key(key, nl);
+        if (o == NULL)
+            return errf(eb, el, "unknown option '--%.*s'", (int)nl, name);
+        const char *val;
+        if (eq != NULL) {
+            val = eq + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            return errf(eb, el, "option '--%s' needs a value", o->key);
+        }
+        if (strcmp(o->key, "config") == 0)
+            continue;
+        char src[80];
+        snprintf(src, sizeof src, "--%.*s", (int)nl, name);
+        if (set_value(cfg, o, val, src, eb, el) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+void config_print_help(void)
+{
+    printf("options (flag / environment / config-file key, default):\n");
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        char flag[64];
+        size_t k;
+        for (k = 0; options[i].key[k] && k < sizeof flag - 1; k++)
+            flag[k] = options[i].key[k] == '_' ? '-' : options[i].key[k];
+        flag[k] = '\0';
+        printf("  --%-18s %-28s %s (default: %s)\n", flag, options[i].env, options[i].help,
+               *options[i].dflt ? options[i].dflt : "none");
+    }
+}

@@ -1,0 +1,57 @@
+/*
+ * config.h — configuration: flags > ARTISTRY_* environment > config file > defaults.
+ *
+ * Every setting is one row of the table in config.c (key, flag, environment
+ * variable, type, default, help) and one field of struct config. The config
+ * file holds `key = value` lines; '#' starts a comment. Unknown keys, flags
+ * or malformed values are errors that name the offending source.
+ */
+#ifndef ARTISTRY_BASE_CONFIG_H
+#define ARTISTRY_BASE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config {
+    char *listen_host;     /* listen = "127.0.0.1:8080" */
+    int listen_port;
+    char *database;        /* SQLite path or postgres:// URL */
+    char *services;        /* comma-separated module names, "all" */
+    int threads;           /* HTTP pool threads */
+    int job_workers;       /* job worker threads inside serve */
+    char *data_dir;
+    char *log_level;
+    int64_t max_body;      /* bytes, JSON bodies */
+    int64_t max_upload;    /* bytes, uploads */
+    int max_connections;
+    int idle_timeout;      /* seconds */
+    char *cors_origins;    /* comma-separated origins, "*" or empty */
+    bool migrate_on_start;
+    bool access_log;
+    int64_t job_lease_ms;
+    int64_t job_poll_ms;
+    bool job_diagnostics;  /* register the ops.* diagnostic job kinds */
+    char *config_file;
+    char *_alloc[32];      /* strings owned by this struct */
+};
+
+/** Fill cfg with defaults. */
+void config_defaults(struct config *cfg);
+
+/**
+ * Apply, in increasing precedence: the config file (from --config, or
+ * ARTISTRY_CONFIG), the environment, then the flags in argv[0..argc-1]
+ * (long options, "--key value" or "--key=value"). Positional arguments are
+ * refused. On error writes a message naming the source into errbuf and
+ * returns -1.
+ */
+int config_load(struct config *cfg, int argc, char **argv, char *errbuf, size_t errlen);
+
+/** Release strings owned by cfg. */
+void config_free(struct config *cfg);
+
+/** Print the options table (for --help). */
+void config_print_help(void);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * errors.c — error code table and problem+json.
+ *
+ * Add a code here when a service needs a new one; codes are part of the API
+ * contract (clients switch on them) and never change meaning.
+ */
+#include "http/errors.h"
+
+#include <string.h>
+
+#include "base/error.h"
+
+struct code_row {
+    const char *code;
+    int status;
+    const char *title;
+};
+
+static const struct code_row codes[] = {
+    {"bad_request", 400, "Bad request"},
+    {"malformed_json", 400, "Malformed JSON"},
+    {"invalid_parameter", 400, "Invalid parameter"},
+    {"invalid_cursor", 400, "Invalid cursor"},
+    {"unauthenticated", 401, "Authentication required"},
+    {"invalid_token", 401, "Invalid or expired token"},
+    {"invalid_credentials", 401, "Invalid credentials"},
+    {"payment_required", 402, "Payment required"},
+    {"card_declined", 402, "Card declined"},
+    {"forbidden", 403, "Forbidden"},
+    {"account_suspended", 403, "Account suspended"},
+    {"not_found", 404, "Not found"},
+    {"method_not_allowed", 405, "Method not allowed"},
+    {"not_acceptable", 406, "Not acceptable"},
+    {"conflict", 409, "Conflict"},
+    {"already_exists", 409, "Already exists"},
+    {"invalid_state_transition", 409, "Invalid state transition"},
+    {"idempotency_key_reused", 409, "Idempotency key reused with a different request"},
+    {"idempotency_in_progress", 409, "A request with this idempotency key is in progress"},
+    {"out_of_stock", 409, "Out of stock"},
+    {"gone", 410, "Gone"},
+    {"length_required", 411, "Length required"},
+    {"precondition_failed", 412, "Precondition failed"},
+    {"payload_too_large", 413, "Payload too large"},
+    {"uri_too_long", 414, "URI too long"},
+    {"unsupported_media_type", 415, "Unsupported media type"},
+    {"range_not_satisfiable", 416, "Range not satisfiable"},
+    {"validation_failed", 422, "Validation failed"},
+    {"locked", 423, "Locked"},
+    {"rate_limited", 429, "Too many requests"},
+    {"request_header_too_large", 431, "Request header fields too large"},
+    {"internal_error", 500, "Internal server error"},
+    {"not_implemented", 501, "Not implemented"},
+    {"upstream_error", 502, "Upstream service error"},
+    {"service_unavailable", 503, "Service unavailable"},
+    {"database_busy", 503, "Database busy"},
+    {"upstream_timeout", 504, "Upstream service timed out"},
+};
+
+static const struct code_row *find(const char *code)
+{
+    if (code == NULL)
+        return NULL;
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (strcmp(codes[i].code, code) == 0)
+            return &codes[i];
+    return NULL;
+}
+
+int http_error_status(const char *code)
+{
+    const struct code_row *r = find(code);
+    return r ? r->status : 500;
+}
+
+const char *http_error_title(const char *code)
+{
+    const struct code_row *r = find(code);
+    return r ? r->title : "Internal server error";
+}
+
+json_t *http_problem_json(const struct app_error *err, int status, const char *instance, const char *request_id)
+{
+    const char *code = err->code ? err->code : "internal_error";
+    json_t *o = json_object();
+    char type[128];
+    snprintf(type, sizeof type, "https://artistry.cart/problems/%s", code);
+    for (char *p = type; *p; p++)
+        if (*p == '_')
+            *p = '-';
+    json_object_set_new(o, "type", json_string(type));
+    json_object_set_new(o, "title", json_string(http_error_title(code)));
+    json_object_set_new(o, "status", json_integer(status));
+    json_object_set_new(o, "detail", json_string(err->msg ? err->msg : http_error_title(code)));
+    if (instance != NULL)
+        json_object_set_new(o, "instance", json_string(instance));
+    json_object_set_new(o, "code", json_string(code));
+    if (err->hint != NULL)
+        json_object_set_new(o, "hint", json_string(err->hint));
+    if (err->detail != NULL)
+        json_object_set_new(o, "more", json_string(err->detail));
+    if (request_id != NULL)
+        json_object_set_new(o, "request_id", json_string(request_id));
+    if (err->nfields > 0) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < err->nfields; i++)
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "field", err->fields[i].field, "code",
+                                                 err->fields[i].code, "message", err->fields[i].message));
+        json_object_set_new(o, "errors", arr);
+    }
+    if (status == 429)
+        json_object_set_new(o, "violated-policies", json_pack("[s]", "default"));
+    return o;
+}

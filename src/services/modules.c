@@ -1,0 +1,17 @@
+/*
+ * modules.c — the module table: every service module, in init order.
+ *
+ * Adding a service is one folder under src/services/ plus one line here.
+ * `artistry serve --services=a,b` mounts a subset by name.
+ */
+#include "app.h"
+#include "http/http.h"
+#include "services/catalog/catalog.h"
+#include "services/ops/ops.h"
+
+const struct service_module *const app_all_modules[] = {
+    &ops_module,
+    &catalog_module,
+};
+
+const size_t app_all_modules_count = sizeof app_all_modules / sizeof app_all_modules[0];
