@@ -174,6 +174,9 @@ const char *req_header(struct request *req, const char *name);
 
 /** Reply with a JSON value; takes ownership of body (steals the reference). */
 void res_json(struct request *req, int status, json_t *body);
+/** Reply with the JSON written by a struct jsonw (its buffer is in the request arena: no copy). */
+struct jsonw;
+void res_jsonw(struct request *req, int status, const struct jsonw *w);
 /** Reply with bytes copied into the request arena. */
 void res_bytes(struct request *req, int status, const char *content_type, const void *data, size_t len);
 /** Reply with no body (204 etc.). */

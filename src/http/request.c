@@ -10,7 +10,9 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "db/db.h"
+#include "base/log.h"
 #include "http/http_int.h"
+#include "http/jsonw.h"
 
 static struct req_ctx *ctx_of(struct request *req)
 {
@@ -73,6 +75,16 @@ void res_json(struct request *req, int status, json_t *body)
     if (req->content_type == NULL || strcmp(req->content_type, "application/problem+json") != 0)
         req->content_type = "application/json";
     c->responded = true;
+}
+
+void res_jsonw(struct request *req, int status, const struct jsonw *w)
+{
+    APP_ASSERT(w->depth == 0);
+    req->status = status;
+    req->res_body = w->sb.data;
+    req->res_len = w->sb.len;
+    req->content_type = "application/json";
+    ctx_of(req)->responded = true;
 }
 
 void res_bytes(struct request *req, int status, const char *content_type, const void *data, size_t len)

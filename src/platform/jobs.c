@@ -369,7 +369,7 @@ static int fail_job(struct db *db, const struct claim *c, int max_attempts, cons
 
 static int kill_job(struct db *db, const struct claim *c, int attempts, const char *msg)
 {
-    log_warn("job dead", "kind=%s id=%s attempt=%d error=%s", c->kind, c->id, c->attempts, msg);
+    log_warn("job dead", "kind=%s id=%s attempt=%d error=%s", c->kind, c->id, attempts, msg);
     return finish(db, JOBS_Q_DEAD, c, DB_I64(attempts), DB_TEXT(msg));
 }
 

@@ -2,7 +2,8 @@
  * catalog_handlers.c — category endpoints.
  *
  * The tree is built in one pass: rows come ordered by depth, so every
- * parent is seen before its children; a small id → node table links them.
+ * parent is seen before its children; nodes live in the request arena and
+ * are written with the streaming JSON writer (no allocation per value).
  *
  * Caveats: a category whose parent is inactive is not shown (its subtree is
  * hidden with it).
@@ -12,19 +13,41 @@
 #include "base/ids.h"
 #include "base/timeutil.h"
 #include "db/db.h"
+#include "http/jsonw.h"
 #include "services/catalog/catalog_int.h"
 
+/* A category row in the request arena, linked to its children in display order. */
 struct cat_node {
-    const char *id;
-    json_t *children;
+    const char *id, *slug, *name, *description, *path;
+    int64_t depth;
+    struct cat_node *first_child, *last_child, *next;
 };
 
-static json_t *find_children(struct cat_node *nodes, size_t n, const char *id)
+static struct cat_node *find_node(struct cat_node **nodes, size_t n, const char *id)
 {
+    /* Parents come earlier (rows are ordered by depth); scan backwards, most are near. */
     for (size_t i = n; i-- > 0;)
-        if (strcmp(nodes[i].id, id) == 0)
-            return nodes[i].children;
+        if (strcmp(nodes[i]->id, id) == 0)
+            return nodes[i];
     return NULL;
+}
+
+static void write_nodes(struct jsonw *w, const struct cat_node *n)
+{
+    jw_arr(w);
+    for (; n != NULL; n = n->next) {
+        jw_obj(w);
+        jw_kstr(w, "id", n->id);
+        jw_kstr(w, "slug", n->slug);
+        jw_kstr(w, "name", n->name);
+        jw_kstr(w, "description", n->description);
+        jw_kstr(w, "path", n->path);
+        jw_kint(w, "depth", n->depth);
+        jw_key(w, "children");
+        write_nodes(w, n->first_child);
+        jw_end(w);
+    }
+    jw_end(w);
 }
 
 int catalog_handle_list_categories(struct request *req, struct app_error *err)
@@ -33,43 +56,46 @@ int catalog_handle_list_categories(struct request *req, struct app_error *err)
     struct db_stmt *st = db_prepare(req->db, catalog__sql(CATALOG_Q_CATEGORY_TREE), &dberr);
     if (st == NULL)
         return req_db_error(req, &dberr, err);
-    json_t *roots = json_array();
+    struct cat_node root = {0};
     size_t cap = 64, n = 0;
-    struct cat_node *nodes = arena_array(req->arena, struct cat_node, cap);
+    struct cat_node **nodes = arena_array(req->arena, struct cat_node *, cap);
     int rc;
     while ((rc = db_step(st, &dberr)) == 1) {
-        const char *parent = db_column_text(st, 1);
-        json_t *siblings = parent == NULL ? roots : find_children(nodes, n, parent);
-        if (siblings == NULL)
-            continue;
-        json_t *children = json_array();
-        json_t *node = json_object();
-        json_object_set_new(node, "id", json_string(db_column_text(st, 0)));
-        json_object_set_new(node, "slug", json_string(db_column_text(st, 2)));
-        json_object_set_new(node, "name", json_string(db_column_text(st, 3)));
-        json_object_set_new(node, "description", json_string(db_column_text(st, 4)));
-        json_object_set_new(node, "path", json_string(db_column_text(st, 6)));
-        json_object_set_new(node, "depth", json_integer(db_column_i64(st, 7)));
-        json_object_set(node, "children", children);
-        json_array_append_new(siblings, node);
+        const char *parent_id = db_column_text(st, 1);
+        struct cat_node *parent = parent_id == NULL ? &root : find_node(nodes, n, parent_id);
+        if (parent == NULL)
+            continue; /* under an inactive parent: hidden with it */
+        struct cat_node *c = arena_new(req->arena, struct cat_node);
+        c->id = arena_strdup(req->arena, db_column_text(st, 0));
+        c->slug = arena_strdup(req->arena, db_column_text(st, 2));
+        c->name = arena_strdup(req->arena, db_column_text(st, 3));
+        c->description = arena_strdup(req->arena, db_column_text(st, 4));
+        c->path = arena_strdup(req->arena, db_column_text(st, 6));
+        c->depth = db_column_i64(st, 7);
+        if (parent->last_child != NULL)
+            parent->last_child->next = c;
+        else
+            parent->first_child = c;
+        parent->last_child = c;
         if (n == cap) {
-            struct cat_node *bigger = arena_array(req->arena, struct cat_node, cap * 2);
+            struct cat_node **bigger = arena_array(req->arena, struct cat_node *, cap * 2);
             memcpy(bigger, nodes, n * sizeof *nodes);
             nodes = bigger;
             cap *= 2;
         }
-        nodes[n].id = arena_strdup(req->arena, db_column_text(st, 0));
-        nodes[n].children = children;
-        n++;
-        json_decref(children);
+        nodes[n++] = c;
     }
     db_reset(st);
-    if (rc < 0) {
-        json_decref(roots);
+    if (rc < 0)
         return req_db_error(req, &dberr, err);
-    }
+    struct jsonw w;
+    jw_init(&w, req->arena, 256 + n * 192);
+    jw_obj(&w);
+    jw_key(&w, "data");
+    write_nodes(&w, root.first_child);
+    jw_end(&w);
     res_header(req, "Cache-Control", "public, max-age=60");
-    res_json(req, 200, json_pack("{s:o}", "data", roots));
+    res_jsonw(req, 200, &w);
     return 0;
 }
 
