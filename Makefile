@@ -49,7 +49,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(OUT)/tests/unit/%)
 API_SRC := $(filter-out tests/api/api_client.c,$(wildcard tests/api/*.c))
 API_BIN := $(OUT)/tests/api/api_tests
 
-.PHONY: all run test asan bench fuzz fuzz-targets clean deps unit-tests api-tests check-headers format
+.PHONY: all run test asan bench fuzz fuzz-targets openapi check-openapi clean deps unit-tests api-tests check-headers format
 
 all: $(OUT)/artistry
 
@@ -121,6 +121,14 @@ fuzz-targets: $(FUZZ_BIN)
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(OUT)/libartistry.a
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(OUT)/libartistry.a $(LDFLAGS) $(LDLIBS)
+
+# docs/openapi.json is generated from the route tables; CI fails if it is stale.
+openapi: $(OUT)/artistry
+	$(OUT)/artistry openapi > docs/openapi.json
+
+check-openapi: $(OUT)/artistry
+	@$(OUT)/artistry openapi | diff -u docs/openapi.json - >/dev/null || \
+	  { echo "docs/openapi.json is stale: run 'make openapi'"; exit 1; }
 
 check-headers:
 	@for h in $$(find src -name '*.h'); do \

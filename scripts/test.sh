@@ -6,7 +6,7 @@
 #   3. PostgreSQL: ARTISTRY_TEST_DATABASE_URL, or a throwaway cluster on
 #      loopback (scripts/pg-cluster.sh) stopped on exit; unit and API tests
 #   4. the ASan+UBSan flavour: unit and API tests on SQLite and PostgreSQL
-#   5. a short fuzz run, when tests/fuzz has a Makefile
+#   5. a short fuzz run of the libFuzzer targets in tests/fuzz (make fuzz), if any
 #   6. a summary line "N passed, N failed"; the exit status is 1 if anything failed
 #
 # Each Criterion binary's "Synthesis:" line is counted; a binary that dies
@@ -95,7 +95,7 @@ run_criterion() {
     shift 4
     local log rc=0 line t p f
     log="$log_dir/$(printf '%s' "$label" | tr -c 'A-Za-z0-9._-' '_').log"
-    local args=(--jobs="$jobs" --ascii --short-filename)
+    local args=(--jobs="$jobs" --color=never --short-filename)
     [ -n "${TEST_FILTER:-}" ] && args+=(--filter "$TEST_FILTER")
     env "$@" timeout --kill-after=10 "$limit" "$bin" "${args[@]}" </dev/null >"$log" 2>&1 || rc=$?
     line=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -a 'Synthesis: Tested:' | tail -n 1 || true)
@@ -163,41 +163,36 @@ build() {
 # Fuzzing
 #
 
-# tests/fuzz/Makefile may offer a `smoke` target (preferred: it knows its
-# targets and corpora); otherwise build its default target and run each
-# executable in build-fuzz/ for FUZZ_SECONDS on its corpus, if any.
+# `make fuzz` builds build-fuzz/fuzz_<name> from tests/fuzz/fuzz_<name>.c;
+# each runs for FUZZ_SECONDS seeded from tests/fuzz/corpus/<name>. New inputs
+# go to a scratch directory (libFuzzer writes to the first corpus directory),
+# crash artifacts to the log directory.
 run_fuzz() {
-    say "fuzz smoke run"
-    if [ ! -f tests/fuzz/Makefile ]; then
-        echo "  (no tests/fuzz/Makefile: skipped)"
+    say "fuzz smoke run ($(elapsed))"
+    if ! compgen -G 'tests/fuzz/fuzz_*.c' >/dev/null; then
+        echo "  (no fuzz targets: skipped)"
         return 0
     fi
-    if make -s -n -f tests/fuzz/Makefile smoke >/dev/null 2>&1; then
-        if make --no-print-directory -f tests/fuzz/Makefile smoke FUZZ_SECONDS="$fuzz_seconds" \
-            >"$log_dir/fuzz.log" 2>&1; then
-            passed=$((passed + 1))
-            echo "  fuzz smoke passed"
-        else
-            tail -n 60 "$log_dir/fuzz.log"
-            fail_step "fuzz smoke"
-        fi
+    if ! make --no-print-directory fuzz >"$log_dir/build-fuzz.log" 2>&1; then
+        tail -n 60 "$log_dir/build-fuzz.log"
+        fail_step "build (fuzz)"
         return 0
     fi
-    if ! make --no-print-directory -f tests/fuzz/Makefile >"$log_dir/fuzz-build.log" 2>&1; then
-        tail -n 60 "$log_dir/fuzz-build.log"
-        fail_step "fuzz build"
-        return 0
-    fi
-    local t name corpus
-    for t in $(find build-fuzz -maxdepth 1 -type f -perm -u+x 2>/dev/null | sort); do
-        name=$(basename "$t")
-        corpus=()
-        [ -d "tests/fuzz/corpus/$name" ] && corpus=("tests/fuzz/corpus/$name")
+    local t name corpus scratch
+    for t in build-fuzz/fuzz_*; do
+        [ -f "$t" ] && [ -x "$t" ] || continue
+        name=${t#build-fuzz/fuzz_}
+        scratch="$log_dir/fuzz-corpus-$name"
+        mkdir -p "$scratch"
+        corpus=("$scratch")
+        [ -d "tests/fuzz/corpus/$name" ] && corpus+=("tests/fuzz/corpus/$name")
         if ASAN_OPTIONS="$ASAN_OPTIONS_RUN" UBSAN_OPTIONS="$UBSAN_OPTIONS_RUN" \
-            timeout --kill-after=10 $((fuzz_seconds + 60)) "$t" -max_total_time="$fuzz_seconds" \
-            -timeout=10 -rss_limit_mb=2048 "${corpus[@]}" >"$log_dir/fuzz-$name.log" 2>&1; then
+            timeout --kill-after=10 $((fuzz_seconds + 120)) "$t" -max_total_time="$fuzz_seconds" \
+            -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$log_dir/fuzz-$name-" "${corpus[@]}" \
+            >"$log_dir/fuzz-$name.log" 2>&1; then
             passed=$((passed + 1))
             printf '  %-44s passed\n' "fuzz/$name"
+            rm -rf "$scratch"
         else
             tail -n 40 "$log_dir/fuzz-$name.log"
             fail_step "fuzz/$name"

@@ -61,6 +61,10 @@ static const struct option_row options[] = {
     {"job_poll_ms", "ARTISTRY_JOB_POLL_MS", C_I64, OFF(job_poll_ms), "500", 10, 60000, "idle job poll interval"},
     {"job_diagnostics", "ARTISTRY_JOB_DIAGNOSTICS", C_BOOL, OFF(job_diagnostics), "false", 0, 0,
      "register the ops.sleep/ops.fail diagnostic job kinds"},
+    {"slow_workers", "ARTISTRY_SLOW_WORKERS", C_INT, OFF(slow_workers), "4", 1, 256,
+     "threads for slow work (password hashing, outside calls) taken off request threads"},
+    {"slow_queue", "ARTISTRY_SLOW_QUEUE", C_INT, OFF(slow_queue), "64", 1, 100000,
+     "slow tasks that may wait before requests get 503"},
     {"config", "ARTISTRY_CONFIG", C_STR, OFF(config_file), "", 0, 0, "configuration file"},
 };
 

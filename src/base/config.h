@@ -32,6 +32,8 @@ struct config {
     int64_t job_lease_ms;
     int64_t job_poll_ms;
     bool job_diagnostics;  /* register the ops.* diagnostic job kinds */
+    int slow_workers;      /* threads for slow work taken off request threads */
+    int slow_queue;        /* waiting slow tasks before 503 */
     char *config_file;
     char *_alloc[32];      /* strings owned by this struct */
 };

@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "http/errors.h"
 #include "http/http_int.h"
+#include "http/offload.h"
 #include "http/validate.h"
 
 void http__problem(struct req_ctx *c, const struct app_error *err)
@@ -203,6 +204,55 @@ static int check_auth(struct req_ctx *c, struct app_error *err)
 }
 
 /*-----------------------------------------------------------------------------
+ * Slow work
+ */
+static void run_offloaded(void *arg)
+{
+    struct req_ctx *c = arg;
+    struct request *req = &c->req;
+    struct app_error err = {0};
+    req->db = http__thread_db(c->srv);
+    if (req->db == NULL) {
+        err.retry_after = 1;
+        app_error_set(&err, req->arena, "service_unavailable", "the database is unavailable");
+        http__problem(c, &err);
+    } else if (c->offload_fn(req, &err) != 0) {
+        if (err.code == NULL)
+            err.code = "internal_error";
+        http__problem(c, &err);
+    } else if (!c->responded) {
+        res_empty(req, 204);
+    }
+    atomic_store(&c->offload_done, true);
+    MHD_resume_connection(c->conn);
+}
+
+/*
+ * Suspend first, then queue: the pool may finish before this function
+ * returns, and resuming requires a suspended connection. A full queue is
+ * answered through the same resume path.
+ */
+static void start_offload(struct req_ctx *c)
+{
+    c->offloaded = true;
+    MHD_suspend_connection(c->conn);
+    if (offload_submit(c->srv->slow, run_offloaded, c) != 0) {
+        struct app_error err = {0};
+        err.retry_after = 1;
+        app_error_set(&err, &c->arena, "service_unavailable", "the server is busy; retry shortly");
+        http__problem(c, &err);
+        atomic_store(&c->offload_done, true);
+        MHD_resume_connection(c->conn);
+    }
+}
+
+enum MHD_Result http__finish(struct req_ctx *c)
+{
+    add_cors(c);
+    return http__send(c);
+}
+
+/*-----------------------------------------------------------------------------
  * The pipeline
  */
 enum MHD_Result http__dispatch(struct req_ctx *c)
@@ -280,10 +330,12 @@ enum MHD_Result http__dispatch(struct req_ctx *c)
         if (err.code == NULL)
             err.code = "internal_error";
         http__problem(c, &err);
+    } else if (c->offload_fn != NULL) {
+        start_offload(c);
+        return MHD_YES; /* answered when the connection resumes */
     } else if (!c->responded) {
         res_empty(req, 204);
     }
 send:
-    add_cors(c);
-    return http__send(c);
+    return http__finish(c);
 }

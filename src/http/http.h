@@ -174,6 +174,15 @@ const char *req_header(struct request *req, const char *name);
 
 /** Reply with a JSON value; takes ownership of body (steals the reference). */
 void res_json(struct request *req, int status, json_t *body);
+/**
+ * Finish this request on the slow-work pool: the connection is suspended,
+ * fn(req, err) runs on a pool thread (with that thread's own req->db), and
+ * its response is sent when it returns. A handler calls it as its last act:
+ * `return req_offload(req, slow_fn, err);`. When the pool's queue is full,
+ * returns -1 with err set to service_unavailable (503, Retry-After).
+ */
+int req_offload(struct request *req, route_handler fn, struct app_error *err);
+
 /** Reply with the JSON written by a struct jsonw (its buffer is in the request arena: no copy). */
 struct jsonw;
 void res_jsonw(struct request *req, int status, const struct jsonw *w);

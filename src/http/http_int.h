@@ -35,6 +35,9 @@ struct req_ctx {
     const char *method_name;
     struct extra_header *headers;
     json_t *res_json; /* decref'd at completion */
+    route_handler offload_fn; /* set by req_offload: run on the slow pool */
+    bool offloaded;           /* suspended, waiting for the slow pool */
+    atomic_bool offload_done; /* the slow pool finished; send on resume */
     char scratch[1024];
 };
 
@@ -48,6 +51,7 @@ struct http_server {
     int64_t max_body, max_upload;
     char **cors_origins; /* NULL-terminated; "*" allows any */
     bool cors_any;
+    struct offload_pool *slow;
 };
 
 /** Run the request pipeline for a request whose body is complete, and queue the response. */
@@ -61,6 +65,9 @@ void http__problem(struct req_ctx *c, const struct app_error *err);
 
 /** Shorthand: problem with a code and message. */
 void http__fail(struct req_ctx *c, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/** After the handler: run the pipeline's tail (CORS, send). */
+enum MHD_Result http__finish(struct req_ctx *c);
 
 /** This thread's database connection (opened on first use), or NULL if it cannot be opened. */
 struct db *http__thread_db(struct http_server *srv);

@@ -46,6 +46,14 @@ bool req_param_bool(struct request *req, const char *name, bool dflt)
     return strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
 }
 
+int req_offload(struct request *req, route_handler fn, struct app_error *err)
+{
+    struct req_ctx *c = ctx_of(req);
+    c->offload_fn = fn;
+    (void)err;
+    return 0;
+}
+
 struct db *req_db_optional(struct request *req)
 {
     return http__thread_db(ctx_of(req)->srv);

@@ -39,6 +39,7 @@
 #include "http/accesslog.h"
 #include "http/http_int.h"
 #include "http/metrics.h"
+#include "http/offload.h"
 
 /*-----------------------------------------------------------------------------
  * Per-thread database connection
@@ -165,6 +166,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     struct http_server *srv = cls;
     struct req_ctx *c = *con_cls;
+    if (c != NULL && c->offloaded) {
+        /* Called again after MHD_resume_connection: the slow pool has answered. */
+        if (!atomic_load(&c->offload_done))
+            return MHD_YES;
+        c->offloaded = false;
+        return http__finish(c);
+    }
     if (c == NULL) {
         c = ctx_new(srv, conn, url, method);
         *con_cls = c;
@@ -383,6 +391,12 @@ struct http_server *http_server_start(struct app *app)
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = di ? di->port : cfg->listen_port;
+    srv->slow = offload_start(cfg->slow_workers, cfg->slow_queue);
+    if (srv->slow == NULL) {
+        log_error("cannot start the slow-work pool", NULL);
+        MHD_stop_daemon(srv->daemon);
+        goto fail;
+    }
     if (srv->access_log)
         accesslog_start();
     log_info("listening", "http://%s:%d threads=%u", cfg->listen_host, srv->port, threads);
@@ -412,6 +426,8 @@ void http_server_stop(struct http_server *srv, int grace_ms)
     int left = atomic_load(&srv->in_flight);
     if (left > 0)
         log_warn("stopping with requests in flight", "%d", left);
+    /* Slow tasks finish first: the daemon may only stop once no connection is suspended. */
+    offload_stop(srv->slow);
     MHD_stop_daemon(srv->daemon);
     accesslog_stop();
     metrics_fini();
