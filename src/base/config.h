@@ -34,8 +34,30 @@ struct config {
     bool job_diagnostics;  /* register the ops.* diagnostic job kinds */
     int slow_workers;      /* threads for slow work taken off request threads */
     int slow_queue;        /* waiting slow tasks before 503 */
+    /* identity */
+    char *jwt_keys;         /* "kid:secret[,kid:secret...]"; empty: a key kept in data_dir */
+    char *jwt_active_kid;   /* kid that signs new tokens; empty: the first */
+    int access_token_ttl;   /* seconds */
+    int refresh_token_ttl;  /* seconds */
+    bool cookie_secure;     /* refresh cookie gets Secure */
+    char *public_url;       /* how clients reach us: links in mail, OAuth redirect URIs */
+    /* mail */
+    char *mail_from;
+    char *smtp_url;         /* smtp://host:port or smtps://; empty: write .eml files to the outbox */
+    char *smtp_user;
+    char *smtp_password;
+    char *mail_outbox;      /* empty: data_dir/outbox */
+    /* OAuth / OpenID Connect providers: google, apple, facebook */
+    char *oauth_google_client_id, *oauth_google_client_secret, *oauth_google_auth_url, *oauth_google_token_url,
+        *oauth_google_jwks_url, *oauth_google_issuer;
+    char *oauth_apple_client_id, *oauth_apple_client_secret, *oauth_apple_auth_url, *oauth_apple_token_url,
+        *oauth_apple_jwks_url, *oauth_apple_issuer;
+    char *oauth_facebook_client_id, *oauth_facebook_client_secret, *oauth_facebook_auth_url,
+        *oauth_facebook_token_url, *oauth_facebook_jwks_url, *oauth_facebook_issuer;
+    /* rate limits */
+    bool rate_limits;       /* enforce the per-route policies */
     char *config_file;
-    char *_alloc[32];      /* strings owned by this struct */
+    char *_alloc[96];      /* strings owned by this struct, by option row */
 };
 
 /** Fill cfg with defaults. */

@@ -118,6 +118,7 @@ struct route {
     const struct field_spec *body;   /* terminated by a NULL name; may be NULL */
     unsigned flags;
     const char *summary; /* one line for docs */
+    const char *rate_policy; /* named rate-limit policy (src/http/ratelimit.c); NULL: "default" */
 };
 
 /** A service module: one folder under src/services plus one line in the module table. */
