@@ -16,7 +16,8 @@ PKGS := libmicrohttpd jansson sqlite3 libpq libsodium libjwt libcurl
 
 CC ?= cc
 WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wcast-qual \
-        -Wpointer-arith -Wformat=2 -Wno-format-nonliteral -fno-common
+        -Wpointer-arith -Wformat=2 -Wno-format-nonliteral -fno-common \
+        -Wno-missing-field-initializers
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -Isrc -Ibuild-gen -g $(WARN) -MMD -MP \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
