@@ -9,6 +9,8 @@
 #   BENCH_CONNECTIONS (64)   wrk -c
 #   BENCH_WRK_THREADS (1)    wrk -t
 #   BENCH_ACCESS_LOG (true)  the server's --access-log (to a file, as in production)
+#   BENCH_RATE_LIMITS (false) the server's --rate-limits: one loopback client would
+#                            exhaust the per-address quotas within a second
 #   BENCH_THREADS            the server's --threads (default: its own, one per core)
 #   BENCH_NGINX_WORKERS (2)  nginx worker_processes
 #   BENCH_ONLY               regex: only endpoints whose name matches (nginx always runs)
@@ -33,6 +35,7 @@ rounds=${BENCH_ROUNDS:-2}
 conns=${BENCH_CONNECTIONS:-64}
 wrk_threads=${BENCH_WRK_THREADS:-1}
 access_log=${BENCH_ACCESS_LOG:-true}
+rate_limits=${BENCH_RATE_LIMITS:-false}
 nginx_workers=${BENCH_NGINX_WORKERS:-2}
 bin=${ARTISTRY_BIN:-build/artistry}
 nginx=${NGINX:-/usr/sbin/nginx}
@@ -73,11 +76,12 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# A loopback port nobody listens on (bash's /dev/tcp: connect refused = free).
+# A loopback port nobody listens on (bash's /dev/tcp: connect refused = free),
+# below the usual ephemeral range (32768+), where wrk's closed connections linger.
 free_port() {
     local p
     for _ in $(seq 100); do
-        p=$((20000 + RANDOM % 40000))
+        p=$((10000 + RANDOM % 22000))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             echo "$p"
             return 0
@@ -116,13 +120,25 @@ chmod 755 "$dir/www"
 "$bin" seed --demo --database "$db" --data-dir "$dir/data" >>"$dir/seed.log" 2>&1 ||
     { cat "$dir/seed.log" >&2; exit 1; }
 
-port=$(free_port)
-server_args=(serve --listen "127.0.0.1:$port" --database "$db" --data-dir "$dir/data" --access-log "$access_log")
-[ -n "${BENCH_THREADS:-}" ] && server_args+=(--threads "$BENCH_THREADS")
-# O_APPEND, so the log can be truncated between runs while the server writes.
-"$bin" "${server_args[@]}" </dev/null >>"$dir/server.log" 2>&1 &
-server_pid=$!
-base="http://127.0.0.1:$port"
+# Start the server; try another port if the chosen one was taken meanwhile.
+for attempt in 1 2 3 4 5; do
+    port=$(free_port)
+    server_args=(serve --listen "127.0.0.1:$port" --database "$db" --data-dir "$dir/data" --access-log "$access_log"
+                 --rate-limits "$rate_limits")
+    [ -n "${BENCH_THREADS:-}" ] && server_args+=(--threads "$BENCH_THREADS")
+    # O_APPEND, so the log can be truncated between runs while the server writes.
+    "$bin" "${server_args[@]}" </dev/null >>"$dir/server.log" 2>&1 &
+    server_pid=$!
+    base="http://127.0.0.1:$port"
+    sleep 0.2
+    if ! kill -0 "$server_pid" 2>/dev/null && grep -q "in use" "$dir/server.log" && [ "$attempt" -lt 5 ]; then
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=""
+        : >"$dir/server.log"
+        continue
+    fi
+    break
+done
 wait_http "$base/readyz" "$server_pid" "artistry" "$dir/server.log"
 
 #------------------------------------------------------------------------------
@@ -275,7 +291,7 @@ echo
 echo "Artistry Cart benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r)"
 echo "command: make bench (BENCH_DURATION=$duration BENCH_ROUNDS=$rounds), wrk -t$wrk_threads -c$conns --latency, loopback"
 echo "data: seed --demo on SQLite: $ncat categories, GET /api/v1/categories = $body_bytes bytes; nginx serves the same bytes from a file"
-echo "server: $bin, access log $access_log${BENCH_THREADS:+, --threads $BENCH_THREADS}; nginx: $nginx_workers workers, access_log off"
+echo "server: $bin, access log $access_log, rate limits $rate_limits${BENCH_THREADS:+, --threads $BENCH_THREADS}; nginx: $nginx_workers workers, access_log off"
 echo "median of $rounds rounds"
 echo
 printf '%-24s %12s %10s %10s %9s %8s\n' endpoint "req/s" "p50 ms" "p99 ms" "vs nginx" errors
@@ -285,6 +301,12 @@ for i in "${!names[@]}"; do
     ratio=$(awk -v a="$m" -v b="$nginx_rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
     printf '%-24s %12.0f %10.3f %10.3f %9s %8d\n' "${names[$i]}" "$m" "$(med p50 "$i")" "$(med p99 "$i")" "$ratio" \
         "${errs[$i]:-0}"
+done
+for i in "${!names[@]}"; do
+    if [ "${errs[$i]:-0}" -gt 0 ]; then
+        echo
+        echo "WARNING: ${names[$i]} had ${errs[$i]} non-2xx responses or socket errors: its row is not valid"
+    fi
 done
 if [ "$access_log" = true ]; then
     # Sanity check that the server really logged: lines ≈ requests served.

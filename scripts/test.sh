@@ -51,6 +51,8 @@ start_time=$(date +%s)
 
 ASAN_OPTIONS_RUN="detect_leaks=1:abort_on_error=1"
 UBSAN_OPTIONS_RUN="print_stacktrace=1:halt_on_error=1"
+# Criterion itself leaks a little in its runner: see tests/lsan.supp.
+LSAN_OPTIONS_RUN="suppressions=$root/tests/lsan.supp:print_suppressions=0"
 
 say() { printf '\n==> %s\n' "$*"; }
 
@@ -122,20 +124,28 @@ run_criterion() {
     fi
 }
 
-# run_suite FLAVOUR_DIR DBLABEL [VAR=VALUE...]: every unit binary, then the API binary.
+# run_unit OUT DBLABEL [VAR=VALUE...]: the binary of every tests/unit/**/*.c
+# (from the sources, so a stale binary of a deleted test never runs).
 run_unit() {
     local out=$1 db=$2
     shift 2
-    local bins
-    mapfile -t bins < <(find "$out/tests/unit" -type f -perm -u+x 2>/dev/null | sort)
-    if [ ${#bins[@]} -eq 0 ]; then
+    local srcs src b
+    mapfile -t srcs < <(find tests/unit -name '*.c' 2>/dev/null | sort)
+    if [ ${#srcs[@]} -eq 0 ]; then
         echo "  (no unit tests)"
         return 0
     fi
-    for b in "${bins[@]}"; do
+    for src in "${srcs[@]}"; do
+        b="$out/${src%.c}"
+        if [ ! -x "$b" ]; then
+            fail_step "$db:unit/${src#tests/unit/} (not built)"
+            continue
+        fi
         run_criterion "$db:unit/${b#"$out"/tests/unit/}" "$unit_jobs" "$unit_timeout" "$b" "$@"
     done
 }
+
+# run_api OUT DBLABEL [VAR=VALUE...]: the one API binary, against OUT/artistry.
 
 run_api() {
     local out=$1 db=$2
@@ -249,7 +259,8 @@ fi
 
 if [ -z "${TEST_SKIP_ASAN:-}" ]; then
     if build asan BUILD=asan; then
-        san=(ASAN_OPTIONS="$ASAN_OPTIONS_RUN" UBSAN_OPTIONS="$UBSAN_OPTIONS_RUN" ARTISTRY_TEST_START_TIMEOUT=30)
+        san=(ASAN_OPTIONS="$ASAN_OPTIONS_RUN" UBSAN_OPTIONS="$UBSAN_OPTIONS_RUN" LSAN_OPTIONS="$LSAN_OPTIONS_RUN"
+             ARTISTRY_TEST_START_TIMEOUT=30)
         say "ASan+UBSan unit tests, SQLite ($(elapsed))"
         run_unit build-asan asan-sqlite "${san[@]}"
         say "ASan+UBSan API tests, SQLite ($(elapsed))"

@@ -249,8 +249,20 @@ static pid_t spawn(char **argv, char **envp, int out_fd, int err_fd)
         dup2(err_fd, 2);
         execve(argv[0], argv, envp);
         {
-            static const char msg[] = "api_client: execve failed\n";
-            ssize_t w = write(2, msg, sizeof msg - 1);
+            /* Only async-signal-safe calls here: format errno by hand. */
+            char msg[64] = "api_client: execve failed, errno ";
+            size_t n = strlen(msg);
+            int e = errno;
+            char digits[12];
+            int d = 0;
+            do {
+                digits[d++] = (char)('0' + e % 10);
+                e /= 10;
+            } while (e > 0 && d < 11);
+            while (d > 0 && n < sizeof msg - 2)
+                msg[n++] = digits[--d];
+            msg[n++] = '\n';
+            ssize_t w = write(2, msg, n);
             (void)w;
         }
         _exit(127);
