@@ -48,4 +48,14 @@ const struct service_module *app_find_module(const char *name);
  */
 struct db *app_db_open(const struct app *app);
 
+/**
+ * Prepare every statement in sql[0..n-1] once at start-up so a broken query
+ * stops the server from starting (STYLE.md §5). When the database schema is
+ * not current (migrations pending, e.g. --migrate-on-start false) the check
+ * is skipped with a warning: the statements would fail for that reason
+ * alone, and /readyz already reports the instance as not ready.
+ * Returns 0, or -1 (logged, naming the module and statement).
+ */
+int app_check_sql(const struct app *app, const char *module, const char *const *sql, size_t n);
+
 #endif

@@ -3,6 +3,7 @@
  */
 #include "services/catalog/catalog.h"
 
+#include "app.h"
 #include "services/catalog/catalog_int.h"
 
 
@@ -22,8 +23,17 @@ static const struct route catalog_routes[] = {
      ROUTE_BODY_JSON, "Create a category (admin)"},
 };
 
+static int catalog_init(struct app *app)
+{
+    const char *sql[CATALOG_Q__COUNT];
+    for (int q = 0; q < CATALOG_Q__COUNT; q++)
+        sql[q] = catalog__sql((enum catalog_query)q);
+    return app_check_sql(app, "catalog", sql, CATALOG_Q__COUNT);
+}
+
 const struct service_module catalog_module = {
     .name = "catalog",
+    .init = catalog_init,
     .routes = catalog_routes,
     .nroutes = sizeof catalog_routes / sizeof catalog_routes[0],
 };
