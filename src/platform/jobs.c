@@ -26,8 +26,11 @@
  *     worker killed after the handler's side effects but before the outcome
  *     was written, means the job runs again. Handlers must be idempotent and
  *     finish well inside the lease (there is no lease renewal).
- *   - A kind with no handler in this process is marked dead at once; every
- *     process that runs workers must register every kind it may meet.
+ *   - A kind with no handler in this process is handed back: queued again
+ *     a minute later with its attempt not counted, so that in a split
+ *     deployment (--services) a process that mounts the owning module runs
+ *     it. A kind nobody handles therefore stays queued (visible in
+ *     jobs{state="queued"} and in last_error), never silently dead.
  *   - Payloads may hold personal data: they are never logged. last_error is
  *     the handler's message, truncated to LAST_ERROR_MAX bytes.
  *   - Finished rows are kept (no pruning here).
@@ -75,6 +78,7 @@ enum jobs_q {
     JOBS_Q_RETRY,
     JOBS_Q_RETRY_NODEDUPE,
     JOBS_Q_DEAD,
+    JOBS_Q_HAND_BACK,
     JOBS_Q_COUNT,
     JOBS_Q__COUNT
 };
@@ -83,6 +87,9 @@ enum jobs_q {
  * The outcome statements share their first four parameters: $1 id, $2 our
  * worker id, $3 the attempts value our claim wrote, $4 now.
  */
+/* A kind this process does not handle is offered to other processes again after this delay. */
+#define HAND_BACK_MS 60000
+
 #define JOBS_OWNED "WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND state = 'running'"
 
 static const char *const jobs_sql[JOBS_Q__COUNT] = {
@@ -103,6 +110,8 @@ static const char *const jobs_sql[JOBS_Q__COUNT] = {
                               "last_error = $6, updated_at = $4, dedupe_key = NULL " JOBS_OWNED,
     [JOBS_Q_DEAD] = "UPDATE jobs SET state = 'dead', locked_by = NULL, lease_until = NULL, attempts = $5, "
                     "last_error = $6, finished_at = $4, updated_at = $4 " JOBS_OWNED,
+    [JOBS_Q_HAND_BACK] = "UPDATE jobs SET state = 'queued', locked_by = NULL, lease_until = NULL, run_at = $5, "
+                         "attempts = attempts - 1, last_error = $6, updated_at = $4 " JOBS_OWNED,
     [JOBS_Q_COUNT] = "SELECT state, COUNT(*) FROM jobs GROUP BY state",
 };
 
@@ -398,7 +407,11 @@ int jobs_run_one(struct app *app, struct db *db, const char *worker_id)
 
     const struct job_kind *k = find_kind(app->jobs, c.kind);
     if (k == NULL) {
-        ret = kill_job(db, &c, c.attempts, "no handler for kind") == 0 ? 1 : -1;
+        log_warn("job kind not handled here: handed back", "kind=%s id=%s worker=%s", c.kind, c.id, worker_id);
+        ret = finish(db, JOBS_Q_HAND_BACK, &c, DB_I64(time_now_ms() + HAND_BACK_MS),
+                     DB_TEXT("no handler for this kind in the worker that claimed it; handed back")) == 0
+                  ? 1
+                  : -1;
         goto out;
     }
     int max_attempts = c.max_attempts > 0 ? c.max_attempts : k->max_attempts;
