@@ -1,8 +1,9 @@
 /*
  * dispatch.c — the request pipeline, run once the body is complete.
  *
- * Order: CORS preflight → 404/405 → 413 → 415 → 400 malformed JSON → auth
- * (401/403) → parameters (400) → body fields (422) → handler. Size and
+ * Order: CORS preflight → 404/405 → rate limit per client IP (429) → 413 →
+ * 415 → 400 malformed JSON → auth (401/403) → rate limit per user (429) →
+ * parameters (400) → body fields (422) → handler. Size and
  * syntax come before auth so that a client learns about a broken request
  * without credentials, and field-level validation comes after auth so that
  * the schema is not disclosed to anonymous callers.
@@ -20,6 +21,7 @@
 #include "http/errors.h"
 #include "http/http_int.h"
 #include "http/offload.h"
+#include "http/ratelimit.h"
 #include "http/validate.h"
 
 void http__problem(struct req_ctx *c, const struct app_error *err)
@@ -279,6 +281,8 @@ enum MHD_Result http__dispatch(struct req_ctx *c)
                    allow);
         goto send;
     }
+    if (http__ratelimit(c, RL_BY_IP) != 0)
+        goto send;
     if (c->too_large) {
         http__fail(c, "payload_too_large", "the request body exceeds the limit of %zu bytes", c->body_limit);
         goto send;
@@ -307,7 +311,13 @@ enum MHD_Result http__dispatch(struct req_ctx *c)
         http__fail(c, "unsupported_media_type", "%s %s takes no request body", c->method_name, rt->path);
         goto send;
     }
-    if (check_auth(c, &err) != 0 || check_params(c, &err) != 0) {
+    if (check_auth(c, &err) != 0) {
+        http__problem(c, &err);
+        goto send;
+    }
+    if (http__ratelimit(c, RL_BY_USER) != 0)
+        goto send;
+    if (check_params(c, &err) != 0) {
         http__problem(c, &err);
         goto send;
     }

@@ -21,9 +21,11 @@ static const struct code_row codes[] = {
     {"malformed_json", 400, "Malformed JSON"},
     {"invalid_parameter", 400, "Invalid parameter"},
     {"invalid_cursor", 400, "Invalid cursor"},
+    {"invalid_or_expired_token", 400, "Invalid, used or expired link token"},
     {"unauthenticated", 401, "Authentication required"},
     {"invalid_token", 401, "Invalid or expired token"},
     {"invalid_credentials", 401, "Invalid credentials"},
+    {"oauth_failed", 401, "OAuth sign-in failed"},
     {"payment_required", 402, "Payment required"},
     {"card_declined", 402, "Card declined"},
     {"forbidden", 403, "Forbidden"},
@@ -107,7 +109,5 @@ json_t *http_problem_json(const struct app_error *err, int status, const char *i
                                                  err->fields[i].code, "message", err->fields[i].message));
         json_object_set_new(o, "errors", arr);
     }
-    if (status == 429)
-        json_object_set_new(o, "violated-policies", json_pack("[s]", "default"));
     return o;
 }

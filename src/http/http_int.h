@@ -52,6 +52,7 @@ struct http_server {
     char **cors_origins; /* NULL-terminated; "*" allows any */
     bool cors_any;
     struct offload_pool *slow;
+    struct ratelimiter *rl; /* http/ratelimit.h */
 };
 
 /** Run the request pipeline for a request whose body is complete, and queue the response. */

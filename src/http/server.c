@@ -40,6 +40,7 @@
 #include "http/http_int.h"
 #include "http/metrics.h"
 #include "http/offload.h"
+#include "http/ratelimit.h"
 
 /*-----------------------------------------------------------------------------
  * Per-thread database connection
@@ -361,6 +362,9 @@ struct http_server *http_server_start(struct app *app)
             goto fail;
         }
     }
+    srv->rl = ratelimit_new(app);
+    if (srv->rl == NULL)
+        goto fail;
     metrics_init(srv->router);
     db_set_observer(metrics_observe_db);
 
@@ -402,6 +406,7 @@ struct http_server *http_server_start(struct app *app)
     log_info("listening", "http://%s:%d threads=%u", cfg->listen_host, srv->port, threads);
     return srv;
 fail:
+    ratelimit_free(srv->rl);
     router_free(srv->router);
     free_list(srv->cors_origins);
     free(srv);
@@ -431,6 +436,7 @@ void http_server_stop(struct http_server *srv, int grace_ms)
     MHD_stop_daemon(srv->daemon);
     accesslog_stop();
     metrics_fini();
+    ratelimit_free(srv->rl);
     router_free(srv->router);
     free_list(srv->cors_origins);
     free(srv);
