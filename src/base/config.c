@@ -105,6 +105,10 @@ static const struct option_row options[] = {
     {"oauth_facebook_jwks_url", "ARTISTRY_OAUTH_FACEBOOK_JWKS_URL", C_STR, OFF(oauth_facebook_jwks_url), "", 0, 0, "Facebook OAuth JWKS URL"},
     {"oauth_facebook_issuer", "ARTISTRY_OAUTH_FACEBOOK_ISSUER", C_STR, OFF(oauth_facebook_issuer), "", 0, 0, "Facebook OAuth expected ID token issuer"},
     {"rate_limits", "ARTISTRY_RATE_LIMITS", C_BOOL, OFF(rate_limits), "true", 0, 0, "enforce per-route rate limits"},
+    {"rate_limit_scale", "ARTISTRY_RATE_LIMIT_SCALE", C_INT, OFF(rate_limit_scale), "1", 1, 10000,
+     "multiply every rate-limit quota (tests, large deployments)"},
+    {"rate_limit_buckets", "ARTISTRY_RATE_LIMIT_BUCKETS", C_INT, OFF(rate_limit_buckets), "100000", 64, 100000000,
+     "most rate-limit buckets kept in memory (bounds memory under a flood of addresses)"},
     {"config", "ARTISTRY_CONFIG", C_STR, OFF(config_file), "", 0, 0, "configuration file"},
 };
 

@@ -56,6 +56,8 @@ struct config {
         *oauth_facebook_token_url, *oauth_facebook_jwks_url, *oauth_facebook_issuer;
     /* rate limits */
     bool rate_limits;       /* enforce the per-route policies */
+    int rate_limit_scale;   /* quotas are multiplied by this */
+    int rate_limit_buckets; /* bound on in-memory buckets */
     char *config_file;
     char *_alloc[96];      /* strings owned by this struct, by option row */
 };

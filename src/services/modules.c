@@ -6,12 +6,16 @@
  */
 #include "app.h"
 #include "http/http.h"
+#include "services/auth/auth.h"
 #include "services/catalog/catalog.h"
 #include "services/ops/ops.h"
+#include "services/users/users.h"
 
 const struct service_module *const app_all_modules[] = {
     &ops_module,
+    &auth_module,
     &catalog_module,
+    &users_module,
 };
 
 const size_t app_all_modules_count = sizeof app_all_modules / sizeof app_all_modules[0];

@@ -25,8 +25,12 @@ extern const struct service_module auth_module;
  */
 int auth_respond_with_session(struct request *req, const char *user_id, int status, struct app_error *err);
 
-/** Revoke every session (refresh family) of user_id, e.g. on suspension or password reset. 0 or -1. */
-int auth_revoke_all_sessions(struct db *db, const char *user_id, struct db_error *err);
+/**
+ * Revoke every session (refresh family) of user_id, recording why: one of
+ * "logout_all", "password_change", "suspended", "admin". One statement on the
+ * caller's connection, so it joins the caller's transaction. 0 or -1.
+ */
+int auth_revoke_all_sessions(struct db *db, const char *user_id, const char *reason, struct db_error *err);
 
 /**
  * Check a new password against the policy (length 12–128 code points, not
@@ -35,6 +39,14 @@ int auth_revoke_all_sessions(struct db *db, const char *user_id, struct db_error
  */
 int auth_password_policy(const char *password, const char *email, const char *field, struct app_error *err,
                          struct arena *a);
+
+/**
+ * The form of an email used for lookups and uniqueness (users.email_normalized):
+ * lowercased (UTF-8 aware). Every path that finds a user by email — login,
+ * registration, password reset, OAuth linking — must use this one function.
+ * Returns an arena string.
+ */
+char *auth_email_normalize(const char *email, struct arena *a);
 
 /**
  * Hash a password with argon2id (libsodium) into out (>= 128 bytes). Slow
