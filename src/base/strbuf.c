@@ -74,17 +74,28 @@ void strbuf_printf(struct strbuf *b, const char *fmt, ...)
 void strbuf_json_escape(struct strbuf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned char c = *p;
-        if (c == '"' || c == '\\') {
-            strbuf_putc(b, '\\');
-            strbuf_putc(b, (char)c);
-        } else if (c < 0x20) {
-            char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
-            strbuf_append(b, esc, 6);
-        } else {
-            strbuf_putc(b, (char)c);
+    /* Copy runs of characters that need no escaping in one go; escapes are rare in stored text. */
+    const unsigned char *p = (const unsigned char *)s;
+    for (;;) {
+        const unsigned char *run = p;
+        while (*p >= 0x20 && *p != '"' && *p != '\\')
+            p++;
+        if (p > run)
+            strbuf_append(b, run, (size_t)(p - run));
+        if (*p == '\0')
+            return;
+        char esc[6] = {'\\', (char)*p, 0, 0, 0, 0};
+        size_t n = 2;
+        if (*p < 0x20) {
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[*p >> 4];
+            esc[5] = hex[*p & 15];
+            n = 6;
         }
+        strbuf_append(b, esc, n);
+        p++;
     }
 }
 

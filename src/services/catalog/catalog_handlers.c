@@ -14,6 +14,11 @@
 #include "base/timeutil.h"
 #include "db/db.h"
 #include "http/jsonw.h"
+#include "platform/versions.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include "services/catalog/catalog_int.h"
 
 /* A category row in the request arena, linked to its children in display order. */
@@ -50,7 +55,7 @@ static void write_nodes(struct jsonw *w, const struct cat_node *n)
     jw_end(w);
 }
 
-int catalog_handle_list_categories(struct request *req, struct app_error *err)
+static int render_tree(struct request *req, struct jsonw *w, struct app_error *err)
 {
     struct db_error dberr = {0};
     struct db_stmt *st = db_prepare(req->db, catalog__sql(CATALOG_Q_CATEGORY_TREE), &dberr);
@@ -88,14 +93,80 @@ int catalog_handle_list_categories(struct request *req, struct app_error *err)
     db_reset(st);
     if (rc < 0)
         return req_db_error(req, &dberr, err);
-    struct jsonw w;
-    jw_init(&w, req->arena, 256 + n * 192);
-    jw_obj(&w);
-    jw_key(&w, "data");
-    write_nodes(&w, root.first_child);
-    jw_end(&w);
+    jw_init(w, req->arena, 256 + n * 192);
+    jw_obj(w);
+    jw_key(w, "data");
+    write_nodes(w, root.first_child);
+    jw_end(w);
+    return 0;
+}
+
+/*
+ * Each request thread keeps the last rendering of the tree with the version
+ * counter it was made at. A request reads the counter (one primary-key
+ * lookup) and renders again only when it moved, so a change is visible on
+ * the very next request while an unchanged tree is not rebuilt 40,000 times
+ * a second. Per thread, so no lock; freed when the thread ends.
+ */
+struct tree_cache {
+    int64_t version;
+    char *body;
+    size_t len;
+};
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void free_cache(void *p)
+{
+    struct tree_cache *c = p;
+    free(c->body);
+    free(c);
+}
+
+static void make_cache_key(void)
+{
+    pthread_key_create(&cache_key, free_cache);
+}
+
+static struct tree_cache *thread_cache(void)
+{
+    pthread_once(&cache_once, make_cache_key);
+    struct tree_cache *c = pthread_getspecific(cache_key);
+    if (c == NULL) {
+        c = xcalloc(1, sizeof *c);
+        pthread_setspecific(cache_key, c);
+    }
+    return c;
+}
+
+int catalog_handle_list_categories(struct request *req, struct app_error *err)
+{
+    struct db_error dberr = {0};
+    int64_t version;
+    if (versions_get(req->db, "categories", &version, &dberr) != 0)
+        return req_db_error(req, &dberr, err);
+    char etag[40];
+    snprintf(etag, sizeof etag, "\"cat-%lld\"", (long long)version);
+    res_header(req, "ETag", etag);
     res_header(req, "Cache-Control", "public, max-age=60");
-    res_jsonw(req, 200, &w);
+    const char *inm = req_header(req, "If-None-Match");
+    if (inm != NULL && strstr(inm, etag) != NULL) {
+        res_empty(req, 304);
+        return 0;
+    }
+    struct tree_cache *c = thread_cache();
+    if (c->body == NULL || c->version != version) {
+        struct jsonw w;
+        if (render_tree(req, &w, err) != 0)
+            return -1;
+        free(c->body);
+        c->body = xmalloc(w.sb.len);
+        memcpy(c->body, w.sb.data, w.sb.len);
+        c->len = w.sb.len;
+        c->version = version;
+    }
+    res_bytes(req, 200, "application/json", c->body, c->len);
     return 0;
 }
 
@@ -134,7 +205,11 @@ int catalog_handle_create_category(struct request *req, struct app_error *err)
     struct db_param p[] = {DB_TEXT(id),   DB_TEXT(parent_id), DB_TEXT(slug),     DB_TEXT(path),
                            DB_TEXT(name), DB_TEXT(description ? description : ""), DB_I64(depth),
                            DB_I64(position), DB_I64(now)};
-    if (db_exec(req->db, catalog__sql(CATALOG_Q_CATEGORY_INSERT), p, 9, &dberr) < 0) {
+    if (db_begin(req->db, &dberr) != 0)
+        return req_db_error(req, &dberr, err);
+    if (db_exec(req->db, catalog__sql(CATALOG_Q_CATEGORY_INSERT), p, 9, &dberr) < 0 ||
+        versions_bump(req->db, "categories", &dberr) != 0 || db_commit(req->db, &dberr) != 0) {
+        db_rollback(req->db);
         if (dberr.kind == DB_E_UNIQUE)
             return app_error_set(err, req->arena, "already_exists", "a category with slug '%s' already exists",
                                  slug);
