@@ -21,13 +21,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-# Endpoints: name|path|method|body|headers
+# Endpoints: name|path|method|body|headers|connections
 #   body: JSON text, or @file (relative to the repo root), or empty
 #   headers: extra request headers separated by ';' (e.g. "Authorization: Bearer x")
+#   connections: wrk -c for this target (default BENCH_CONNECTIONS)
+#   @TOKEN@ in headers is replaced by an access token of a user registered at start-up;
+#   @EMAIL@ / @PASSWORD@ in bodies by that user's credentials.
 # Later issues add their endpoints here. The nginx reference is added by the script.
 endpoints=(
     "healthz|/healthz|GET||"
     "categories|/api/v1/categories|GET||"
+    "users-me|/api/v1/users/me|GET||Authorization: Bearer @TOKEN@"
+    # argon2id-bound by design; 8 connections keep the bounded slow-work queue from refusing.
+    "login|/api/v1/auth/login|POST|{\"email\":\"@EMAIL@\",\"password\":\"@PASSWORD@\"}||8"
 )
 
 duration=${BENCH_DURATION:-10}
@@ -124,7 +130,7 @@ chmod 755 "$dir/www"
 for attempt in 1 2 3 4 5; do
     port=$(free_port)
     server_args=(serve --listen "127.0.0.1:$port" --database "$db" --data-dir "$dir/data" --access-log "$access_log"
-                 --rate-limits "$rate_limits")
+                 --rate-limits "$rate_limits" --access-token-ttl 7200)
     [ -n "${BENCH_THREADS:-}" ] && server_args+=(--threads "$BENCH_THREADS")
     # O_APPEND, so the log can be truncated between runs while the server writes.
     "$bin" "${server_args[@]}" </dev/null >>"$dir/server.log" 2>&1 &
@@ -140,6 +146,15 @@ for attempt in 1 2 3 4 5; do
     break
 done
 wait_http "$base/readyz" "$server_pid" "artistry" "$dir/server.log"
+
+# A user for the authenticated targets (the token outlives the run: --access-token-ttl 7200).
+bench_email="bench-$$@example.com"
+bench_password="bench-Pa55word-$$-x"
+reg=$(curl -fsS -H 'Content-Type: application/json' \
+    --data-binary "{\"email\":\"$bench_email\",\"password\":\"$bench_password\",\"display_name\":\"Bench\"}" \
+    "$base/api/v1/auth/register") || { echo "bench: cannot register the bench user" >&2; exit 1; }
+bench_token=$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' <<<"$reg")
+[ -n "$bench_token" ] || { echo "bench: no access token in: $reg" >&2; exit 1; }
 
 #------------------------------------------------------------------------------
 # nginx with the same bytes as GET /api/v1/categories
@@ -164,16 +179,20 @@ urls=("http://127.0.0.1:$nport/categories.json")
 methods=("GET")
 bodies=("")
 headers=("")
+target_conns=("$conns")
 for e in "${endpoints[@]}"; do
-    IFS='|' read -r name path method body hdrs <<<"$e"
+    IFS='|' read -r name path method body hdrs tconns <<<"$e"
     if [ -n "${BENCH_ONLY:-}" ] && ! [[ $name =~ $BENCH_ONLY ]]; then
         continue
     fi
+    body=${body//@EMAIL@/$bench_email}
+    body=${body//@PASSWORD@/$bench_password}
     names+=("$name")
     urls+=("$base$path")
     methods+=("${method:-GET}")
     bodies+=("$body")
-    headers+=("$hdrs")
+    headers+=("${hdrs//@TOKEN@/$bench_token}")
+    target_conns+=("${tconns:-$conns}")
 done
 
 # A wrk Lua script for a target with a method other than GET, a body or headers.
@@ -257,7 +276,7 @@ for r in $(seq "$rounds"); do
     for i in "${!names[@]}"; do
         out="$dir/wrk/${names[$i]}.$r.txt"
         script=$(make_script "$i")
-        wrk_args=(-t"$wrk_threads" -c"$conns" -d"${duration}s" --latency)
+        wrk_args=(-t"$wrk_threads" -c"${target_conns[$i]}" -d"${duration}s" --latency --timeout 10s)
         [ -n "$script" ] && wrk_args+=(-s "$script")
         printf 'bench: round %d/%d %-24s' "$r" "$rounds" "${names[$i]}" >&2
         wrk "${wrk_args[@]}" "${urls[$i]}" >"$out" 2>&1 || { echo; cat "$out" >&2; exit 1; }
@@ -317,3 +336,33 @@ if [ "$access_log" = true ]; then
     echo
     echo "access log lines written, all rounds: $(IFS=,; echo "${notes[*]}" | sed 's/,/, /g')"
 fi
+
+#------------------------------------------------------------------------------
+# Reads during a login storm: categories measured while 32 connections hammer
+# login (argon2id on the bounded slow pool). DESIGN.md §6 requires that
+# hashing never stalls other requests: compare with the categories row above.
+#
+if [ -z "${BENCH_ONLY:-}" ] || [[ categories =~ $BENCH_ONLY ]]; then
+    storm_lua="$dir/wrk/storm.lua"
+    {
+        echo 'wrk.method = "POST"'
+        echo "wrk.body = $(lua_quote "{\"email\":\"$bench_email\",\"password\":\"$bench_password\"}")"
+        echo 'wrk.headers["Content-Type"] = "application/json"'
+    } >"$storm_lua"
+    wrk -t1 -c32 -d"$((duration + 2))s" --timeout 10s -s "$storm_lua" "$base/api/v1/auth/login" >"$dir/wrk/storm.txt" 2>&1 &
+    storm_pid=$!
+    sleep 1
+    ci=0
+    for i in "${!names[@]}"; do [ "${names[$i]}" = categories ] && ci=$i; done
+    wrk -t"$wrk_threads" -c"$conns" -d"${duration}s" --latency "${urls[$ci]}" >"$dir/wrk/during-storm.txt" 2>&1
+    wait "$storm_pid" 2>/dev/null || true
+    d_rps=$(awk '/^Requests\/sec:/ { print $2 }' "$dir/wrk/during-storm.txt")
+    d_p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$dir/wrk/during-storm.txt")")
+    d_p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$dir/wrk/during-storm.txt")")
+    s_rps=$(awk '/^Requests\/sec:/ { print $2 }' "$dir/wrk/storm.txt")
+    s_non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$dir/wrk/storm.txt")
+    echo
+    echo "categories during a login storm (32 connections on POST /auth/login, ${s_rps} logins/s, ${s_non2xx:-0} answered 429/503):"
+    printf '%-24s %12.0f %10.3f %10.3f\n' "categories+storm" "$d_rps" "$d_p50" "$d_p99"
+fi
+
