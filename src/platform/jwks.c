@@ -17,6 +17,7 @@
  * other types (EC, oct) are ignored, as are keys whose "use" is not "sig"
  * or whose "alg" is present and not RS256.
  */
+#include "platform/httpc.h"
 #include "platform/jwks.h"
 
 #include <curl/curl.h>
@@ -189,31 +190,10 @@ out:
 /*-----------------------------------------------------------------------------
  * Fetching
  */
-struct body {
-    char *data;
-    size_t len;
-    bool too_big;
-};
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    struct body *b = userdata;
-    size_t n = size * nmemb;
-    if (b->len + n > JWKS_MAX_BYTES) {
-        b->too_big = true;
-        return 0;
-    }
-    b->data = xrealloc(b->data, b->len + n + 1);
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
-
 /* GET the key set and replace the cached keys. Called with fetch_lock held (not lock). 0 or -1. */
 static int fetch(struct jwks *k)
 {
-    struct body b = {0};
+    struct httpc_body b = {.max = JWKS_MAX_BYTES};
     struct jwk *keys = NULL;
     long status = 0, n = -1;
     CURL *h = curl_easy_init();
@@ -225,7 +205,7 @@ static int fetch(struct jwks *k)
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, httpc_body_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "artistry-cart");
     CURLcode rc = curl_easy_perform(h);
@@ -254,7 +234,7 @@ static int fetch(struct jwks *k)
 out:
     if (h != NULL)
         curl_easy_cleanup(h);
-    free(b.data);
+    httpc_body_free(&b);
     return n > 0 ? 0 : -1;
 }
 

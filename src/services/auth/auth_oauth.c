@@ -68,6 +68,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "platform/httpc.h"
 #include "app.h"
 #include "base/config.h"
 #include "base/ids.h"
@@ -414,27 +415,6 @@ int auth_handle_oauth_start(struct request *req, struct app_error *err)
 /*-----------------------------------------------------------------------------
  * The code exchange (offloaded: blocks on the provider)
  */
-struct body {
-    char *data;
-    size_t len;
-    bool too_big;
-};
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    struct body *b = userdata;
-    size_t n = size * nmemb;
-    if (b->len + n > TOKEN_MAX_BYTES) {
-        b->too_big = true;
-        return 0;
-    }
-    b->data = xrealloc(b->data, b->len + n + 1);
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
-
 static int oauth_fail(struct request *req, const char *provider, struct app_error *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -454,7 +434,7 @@ static int exchange_code(struct request *req, const struct provider_cfg *pc, con
                          const char **id_token, struct app_error *err)
 {
     int rc = -1;
-    struct body b = {0};
+    struct httpc_body b = {.max = TOKEN_MAX_BYTES};
     struct curl_slist *hdrs = NULL;
     json_t *doc = NULL;
     long status = 0;
@@ -483,7 +463,7 @@ static int exchange_code(struct request *req, const struct provider_cfg *pc, con
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, form.data);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)form.len);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, httpc_body_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "artistry-cart");
     CURLcode cc = curl_easy_perform(h);
@@ -522,7 +502,7 @@ static int exchange_code(struct request *req, const struct provider_cfg *pc, con
     rc = 0;
 out:
     json_decref(doc);
-    free(b.data);
+    httpc_body_free(&b);
     curl_slist_free_all(hdrs);
     if (h != NULL)
         curl_easy_cleanup(h);
