@@ -17,8 +17,9 @@
  * other types (EC, oct) are ignored, as are keys whose "use" is not "sig"
  * or whose "alg" is present and not RS256.
  */
-#include "platform/httpc.h"
 #include "platform/jwks.h"
+
+#include "platform/httpc.h"
 
 #include <curl/curl.h>
 #include <openssl/bn.h>

@@ -68,7 +68,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "platform/httpc.h"
 #include "app.h"
 #include "base/config.h"
 #include "base/ids.h"
@@ -77,6 +76,7 @@
 #include "base/timeutil.h"
 #include "db/db.h"
 #include "http/validate.h"
+#include "platform/httpc.h"
 #include "platform/jwks.h"
 #include "services/auth/auth.h"
 #include "services/auth/auth_int.h"
@@ -512,11 +512,6 @@ out:
 /*-----------------------------------------------------------------------------
  * ID token claims
  */
-struct identity {
-    const char *sub, *email, *email_normalized, *name;
-    bool email_verified;
-};
-
 static bool aud_ok(json_t *claims, const char *client_id)
 {
     json_t *aud = json_object_get(claims, "aud");
@@ -615,110 +610,6 @@ static int check_claims(struct request *req, const struct provider_cfg *pc, json
 }
 
 /*-----------------------------------------------------------------------------
- * Account: find, link or create (one transaction)
- */
-enum link_outcome { LINK_OK, LINK_SUSPENDED, LINK_CLOSED, LINK_NO_VERIFIED_EMAIL, LINK_LOCAL_UNVERIFIED };
-
-struct link_ctx {
-    struct arena *arena;
-    const char *provider;
-    const struct identity *id;
-    int64_t now;
-    /* out */
-    enum link_outcome outcome;
-    const char *user_id;
-};
-
-static enum link_outcome status_outcome(const char *status)
-{
-    if (status != NULL && strcmp(status, "suspended") == 0)
-        return LINK_SUSPENDED;
-    if (status == NULL || strcmp(status, "active") != 0)
-        return LINK_CLOSED;
-    return LINK_OK;
-}
-
-static int touch(struct db *db, struct link_ctx *x, struct db_error *dberr)
-{
-    struct db_param ident[] = {DB_TEXT(x->provider), DB_TEXT(x->id->sub), DB_I64(x->now), DB_TEXT(x->id->email)};
-    struct db_param user[] = {DB_TEXT(x->user_id), DB_I64(x->now)};
-    if (db_exec(db, auth__oauth_sql(OAUTH_Q_IDENTITY_TOUCH), ident, 4, dberr) < 0 ||
-        db_exec(db, auth__oauth_sql(OAUTH_Q_USER_TOUCH), user, 2, dberr) < 0)
-        return -1;
-    return 0;
-}
-
-static int insert_identity(struct db *db, struct link_ctx *x, struct db_error *dberr)
-{
-    struct db_param p[] = {DB_TEXT(id_new(x->arena, "oid")),
-                           DB_TEXT(x->user_id),
-                           DB_TEXT(x->provider),
-                           DB_TEXT(x->id->sub),
-                           DB_TEXT(x->id->email),
-                           DB_I64(x->now)};
-    return db_exec(db, auth__oauth_sql(OAUTH_Q_IDENTITY_INSERT), p, 6, dberr) < 0 ? -1 : 0;
-}
-
-static int link_tx(struct db *db, void *vctx, struct db_error *dberr)
-{
-    struct link_ctx *x = vctx;
-    int r;
-    x->outcome = LINK_OK;
-    x->user_id = NULL;
-
-    /* 1. A known identity. */
-    struct db_stmt *st = db_prepare(db, auth__oauth_sql(OAUTH_Q_IDENTITY_FIND), dberr);
-    if (st == NULL)
-        return -1;
-    db_bind(st, 1, DB_TEXT(x->provider));
-    db_bind(st, 2, DB_TEXT(x->id->sub));
-    if ((r = db_step(st, dberr)) < 0)
-        return -1;
-    if (r == 1) {
-        x->user_id = arena_strdup(x->arena, db_column_text(st, 0));
-        x->outcome = status_outcome(db_column_text(st, 1));
-        db_reset(st);
-        return x->outcome == LINK_OK ? touch(db, x, dberr) : 0;
-    }
-    db_reset(st);
-
-    /* 2. Nothing is created or linked on an address the provider has not verified. */
-    if (!x->id->email_verified) {
-        x->outcome = LINK_NO_VERIFIED_EMAIL;
-        return 0;
-    }
-
-    /* 3. An account with this (verified) email. */
-    if ((st = db_prepare(db, auth__oauth_sql(OAUTH_Q_USER_BY_EMAIL), dberr)) == NULL)
-        return -1;
-    db_bind(st, 1, DB_TEXT(x->id->email_normalized));
-    if ((r = db_step(st, dberr)) < 0)
-        return -1;
-    if (r == 1) {
-        x->user_id = arena_strdup(x->arena, db_column_text(st, 0));
-        x->outcome = status_outcome(db_column_text(st, 1));
-        bool local_verified = !db_column_is_null(st, 2);
-        db_reset(st);
-        if (x->outcome != LINK_OK)
-            return 0;
-        if (!local_verified) {
-            x->outcome = LINK_LOCAL_UNVERIFIED;
-            return 0;
-        }
-        return insert_identity(db, x, dberr) != 0 ? -1 : touch(db, x, dberr);
-    }
-    db_reset(st);
-
-    /* 4. A new buyer. */
-    x->user_id = id_new(x->arena, "usr");
-    struct db_param u[] = {DB_TEXT(x->user_id), DB_TEXT(x->id->email), DB_TEXT(x->id->email_normalized), DB_I64(x->now),
-                           DB_TEXT(x->id->name)};
-    if (db_exec(db, auth__oauth_sql(OAUTH_Q_USER_INSERT), u, 5, dberr) < 0)
-        return -1;
-    return insert_identity(db, x, dberr);
-}
-
-/*-----------------------------------------------------------------------------
  * GET /api/v1/auth/oauth/:provider/callback
  */
 struct taken_state {
@@ -802,7 +693,7 @@ static int complete_flow(struct request *req, struct taken_state *ts, struct app
 
     struct link_ctx x = {.arena = req->arena, .provider = pc.name, .id = &id, .now = time_now_ms()};
     struct db_error dberr = {0};
-    if (db_tx(req->db, 3, link_tx, &x, &dberr) != 0)
+    if (db_tx(req->db, 3, auth__oauth_link_tx, &x, &dberr) != 0)
         return req_db_error(req, &dberr, err);
     switch (x.outcome) {
     case LINK_OK:
