@@ -11,6 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/** The product version, reported by `artistry version` and the OpenAPI document. */
+#define ARTISTRY_VERSION "0.1.0"
+
 struct config;
 struct db;
 struct http_server;

@@ -12,6 +12,5 @@ int cli_worker(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
 int cli_seed(int argc, char **argv);
 
-#define ARTISTRY_VERSION "0.1.0"
 
 #endif

@@ -32,7 +32,6 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "db/db.h"
-#include "db/migrate.h"
 #include "services/auth/auth.h"
 #include "services/auth/auth_core_int.h"
 #include "services/auth/auth_int.h"

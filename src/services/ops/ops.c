@@ -19,7 +19,6 @@
 #include "db/migrate.h"
 #include "http/metrics.h"
 #include "http/openapi.h"
-#include "cli/cli.h"
 #include "platform/jobs.h"
 
 
