@@ -422,9 +422,13 @@ void http_server_stop(struct http_server *srv, int grace_ms)
 {
     if (srv == NULL)
         return;
+    /*
+     * The listen socket comes back to us, but the pool threads remove it from
+     * their epoll sets asynchronously: closing it before MHD_stop_daemon
+     * races with that and libmicrohttpd aborts ("Failed to remove listen FD
+     * from epoll set"). New connections are refused from here on; close it last.
+     */
     MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
     int64_t deadline = time_mono_ns() + (int64_t)grace_ms * 1000000;
     while (atomic_load(&srv->in_flight) > 0 && time_mono_ns() < deadline)
         usleep(10 * 1000);
@@ -434,6 +438,8 @@ void http_server_stop(struct http_server *srv, int grace_ms)
     /* Slow tasks finish first: the daemon may only stop once no connection is suspended. */
     offload_stop(srv->slow);
     MHD_stop_daemon(srv->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
     accesslog_stop();
     metrics_fini();
     ratelimit_free(srv->rl);
