@@ -47,6 +47,7 @@ struct http_server {
     struct router *router;
     int port;
     atomic_int in_flight;
+    atomic_bool stopping; /* refuse new connections (graceful stop) */
     bool access_log;
     int64_t max_body, max_upload;
     char **cors_origins; /* NULL-terminated; "*" allows any */
