@@ -12,7 +12,7 @@
 # Flavours: BUILD=release (default, build/) or BUILD=asan (build-asan/).
 
 BUILD ?= release
-PKGS := libmicrohttpd jansson sqlite3 libpq libsodium libjwt libcurl openssl
+PKGS := libmicrohttpd jansson sqlite3 libpq libsodium libjwt libcurl openssl vips
 
 CC ?= cc
 WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wcast-qual \

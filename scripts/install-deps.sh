@@ -11,7 +11,7 @@ set -euo pipefail
 profile="${1:-run}"
 
 build_pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
-            libpq-dev libsodium-dev libjwt-dev libcurl4-openssl-dev libssl-dev sqlite3)
+            libpq-dev libsodium-dev libjwt-dev libcurl4-openssl-dev libssl-dev libvips-dev sqlite3)
 test_pkgs=(libcriterion-dev postgresql postgresql-contrib clang libclang-rt-14-dev curl)
 bench_pkgs=(wrk nginx-light)
 

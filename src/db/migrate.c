@@ -118,7 +118,8 @@ static int tx_body(struct db *db, void *ctx, struct db_error *err)
     if (i == w->n)
         return 0;
     mig = &w->m[i];
-    if (db_exec_script(db, mig->sql, err) != 0) {
+    const char *sql = db_engine(db) == DB_ENGINE_PG && mig->sql_pg != NULL ? mig->sql_pg : mig->sql;
+    if (db_exec_script(db, sql, err) != 0) {
         char msg[512];
         snprintf(msg, sizeof(msg), "migration %04d_%.100s: %.255s", mig->version, mig->name, err->msg);
         memcpy(err->msg, msg, sizeof(err->msg) - 1);

@@ -20,7 +20,8 @@ struct db_error;
 struct migration {
     int version;
     const char *name;
-    const char *sql;
+    const char *sql;    /* both engines, or SQLite when sql_pg is set */
+    const char *sql_pg; /* PostgreSQL's text where the engines differ; NULL: use sql */
 };
 
 /** The migrations compiled into this binary, ascending by version. */

@@ -1178,3 +1178,66 @@ int api_sql_text(struct api_server *s, const char *sql, const char *const *param
 {
     return s->is_pg ? pg_run(s->db_url, sql, params, n, buf, cap) : sqlite_run(s->db_url, sql, params, n, buf, cap);
 }
+
+/*-----------------------------------------------------------------------------
+ * Accounts
+ */
+
+static void account_login(struct api_server *s, struct api_account *a)
+{
+    char body[512];
+    snprintf(body, sizeof body, "{\"email\":\"%s\",\"password\":\"%s\"}", a->email, API_PASSWORD);
+    struct api_response *r = api_post_json(s, "/api/v1/auth/login", body, NULL);
+    cr_assert_eq(r->status, 200, "login %s: %ld %s", a->email, r->status, r->body);
+    const char *tok = json_string_value(json_object_get(r->json, "access_token"));
+    cr_assert_not_null(tok);
+    snprintf(a->token, sizeof a->token, "%s", tok);
+    snprintf(a->auth, sizeof a->auth, "Authorization: Bearer %s", tok);
+    api_response_free(r);
+}
+
+void api_account(struct api_server *s, const char *role, const char *tag, struct api_account *out)
+{
+    static unsigned counter;
+    memset(out, 0, sizeof *out);
+    snprintf(out->email, sizeof out->email, "%s.%u.%lld@example.com", tag, ++counter, api_now_ms());
+    char body[512];
+    snprintf(body, sizeof body, "{\"email\":\"%s\",\"password\":\"%s\",\"display_name\":\"%s\"}", out->email,
+             API_PASSWORD, tag);
+    struct api_response *r = api_post_json(s, "/api/v1/auth/register", body, NULL);
+    cr_assert_eq(r->status, 201, "register %s: %ld %s", out->email, r->status, r->body);
+    snprintf(out->id, sizeof out->id, "%s", json_string_value(json_object_get(json_object_get(r->json, "user"), "id")));
+    api_response_free(r);
+    const char *p[] = {out->id, role};
+    cr_assert_eq(api_sql_exec(s, "UPDATE users SET role = $2 WHERE id = $1", p, 2), 0);
+    if (strcmp(role, "seller") == 0) {
+        char shop_id[64], slug[128], name[128], now[32];
+        snprintf(shop_id, sizeof shop_id, "shp_%026u", counter); /* a valid id: 26 Crockford digits */
+        snprintf(slug, sizeof slug, "%s-%u-%lld", tag, counter, api_now_ms());
+        for (char *c = slug; *c; c++)
+            if (*c == '.' || *c == '_')
+                *c = '-';
+        snprintf(name, sizeof name, "%s shop %u", tag, counter);
+        snprintf(now, sizeof now, "%lld", api_now_ms());
+        const char *sp[] = {shop_id, out->id, slug, name, now};
+        cr_assert_eq(api_sql_exec(s,
+                                  "INSERT INTO shops (id, seller_id, slug, name, created_at, updated_at) "
+                                  "VALUES ($1, $2, $3, $4, CAST($5 AS BIGINT), CAST($5 AS BIGINT))",
+                                  sp, 5),
+                     0);
+        snprintf(out->shop_id, sizeof out->shop_id, "%s", shop_id);
+    }
+    account_login(s, out);
+}
+
+struct api_response *api_as(struct api_server *s, const struct api_account *acct, const char *method,
+                            const char *path, const char *json_text)
+{
+    const char *h[3] = {NULL, NULL, NULL};
+    int n = 0;
+    if (acct != NULL)
+        h[n++] = acct->auth;
+    if (json_text != NULL)
+        h[n++] = "Content-Type: application/json";
+    return api_request(s, method, path, h, json_text, json_text ? strlen(json_text) : 0);
+}

@@ -167,6 +167,36 @@ void api_assert_problem(const struct api_response *r, long status, const char *c
 void api_assert_alive(struct api_server *s);
 
 /*-----------------------------------------------------------------------------
+ * Accounts
+ */
+
+/** A signed-in test account. */
+struct api_account {
+    char id[64];        /* usr_... */
+    char email[128];
+    char token[1600];   /* access token */
+    char auth[1700];    /* "Authorization: Bearer <token>" header line */
+    char shop_id[64];   /* sellers: their shop (shp_...), else "" */
+};
+
+/** Password every api_account uses. */
+#define API_PASSWORD "quartz-meadow-lantern-7"
+
+/**
+ * Register a fresh account (unique email from tag and a counter), then give
+ * it role "buyer", "seller" (with an active shop named after tag, created
+ * directly in the database as an approved application would) or "admin",
+ * and sign in again so the token carries the role. Fails the test on error.
+ * Registration is rate limited per address: start the server with
+ * "--rate-limit-scale", "100" when a test makes many accounts.
+ */
+void api_account(struct api_server *s, const char *role, const char *tag, struct api_account *out);
+
+/** Send method path with a JSON body (may be NULL) as this account (acct may be NULL: anonymous). */
+struct api_response *api_as(struct api_server *s, const struct api_account *acct, const char *method,
+                            const char *path, const char *json_text);
+
+/*-----------------------------------------------------------------------------
  * Raw sockets
  */
 
