@@ -8,13 +8,19 @@
 #include "http/http.h"
 #include "services/auth/auth.h"
 #include "services/catalog/catalog.h"
+#include "services/media/media.h"
 #include "services/ops/ops.h"
+#include "services/products/products.h"
+#include "services/search/search.h"
 #include "services/users/users.h"
 
 const struct service_module *const app_all_modules[] = {
     &ops_module,
     &auth_module,
     &catalog_module,
+    &products_module,
+    &search_module,
+    &media_module,
     &users_module,
 };
 

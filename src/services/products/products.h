@@ -121,17 +121,4 @@ int products_filter_sql(const struct products_filter *f, struct strbuf *sql, str
 int products_write_cards(struct request *req, struct jsonw *w, const char *const *ids, size_t n,
                          void (*extra)(struct jsonw *w, size_t i, void *ctx), void *ctx, struct app_error *err);
 
-/*-----------------------------------------------------------------------------
- * Reviews (the eligibility rule the orders service completes)
- */
-
-/**
- * May buyer_id review order_item_id for product_id? True when that order
- * item belongs to an order of buyer_id for product_id, in status
- * 'delivered' or 'completed', and has no review yet. Returns 1 (eligible),
- * 0 (not), -1 (database error). The one place this rule lives.
- */
-int products_review_eligible(struct db *db, const char *buyer_id, const char *product_id, const char *order_item_id,
-                             struct db_error *err);
-
 #endif
