@@ -141,4 +141,4 @@ format:
 clean:
 	rm -rf build build-asan build-fuzz build-gen
 
--include $(shell find build build-asan -name '*.d' 2>/dev/null)
+-include $(shell find $(OUT) -name '*.d' 2>/dev/null)
