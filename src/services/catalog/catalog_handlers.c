@@ -1,5 +1,6 @@
 /*
- * catalog_handlers.c — category endpoints.
+ * catalog_handlers.c — GET /categories: the category tree, rendered once
+ * per version of the tree and reused (writes are in catalog_categories.c).
  *
  * The tree is built in one pass: rows come ordered by depth, so every
  * parent is seen before its children; nodes live in the request arena and
@@ -8,17 +9,14 @@
  * Caveats: a category whose parent is inactive is not shown (its subtree is
  * hidden with it).
  */
-#include <string.h>
-
-#include "base/ids.h"
-#include "base/timeutil.h"
-#include "db/db.h"
-#include "http/jsonw.h"
-#include "platform/versions.h"
-
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "db/db.h"
+#include "http/jsonw.h"
+#include "platform/versions.h"
 #include "services/catalog/catalog_int.h"
 
 /* A category row in the request arena, linked to its children in display order. */
@@ -167,58 +165,5 @@ int catalog_handle_list_categories(struct request *req, struct app_error *err)
         c->version = version;
     }
     res_bytes(req, 200, "application/json", c->body, c->len);
-    return 0;
-}
-
-int catalog_handle_create_category(struct request *req, struct app_error *err)
-{
-    json_t *b = req->json;
-    const char *name = json_string_value(json_object_get(b, "name"));
-    const char *slug = json_string_value(json_object_get(b, "slug"));
-    const char *parent_id = json_string_value(json_object_get(b, "parent_id"));
-    const char *description = json_string_value(json_object_get(b, "description"));
-    json_int_t position = json_integer_value(json_object_get(b, "position"));
-    struct db_error dberr = {0};
-    const char *path = slug;
-    int64_t depth = 0;
-    if (parent_id != NULL) {
-        struct db_stmt *st = db_prepare(req->db, catalog__sql(CATALOG_Q_CATEGORY_BY_ID), &dberr);
-        if (st == NULL)
-            return req_db_error(req, &dberr, err);
-        db_bind(st, 1, DB_TEXT(parent_id));
-        int rc = db_step(st, &dberr);
-        if (rc == 1) {
-            path = arena_sprintf(req->arena, "%s/%s", db_column_text(st, 1), slug);
-            depth = db_column_i64(st, 2) + 1;
-        }
-        db_reset(st);
-        if (rc < 0)
-            return req_db_error(req, &dberr, err);
-        if (rc == 0) {
-            app_error_add_field(err, req->arena, "parent_id", "not_found", "no such category");
-            return app_error_set(err, req->arena, "validation_failed", "parent category %s does not exist",
-                                 parent_id);
-        }
-    }
-    const char *id = id_new(req->arena, "cat");
-    int64_t now = time_now_ms();
-    struct db_param p[] = {DB_TEXT(id),   DB_TEXT(parent_id), DB_TEXT(slug),     DB_TEXT(path),
-                           DB_TEXT(name), DB_TEXT(description ? description : ""), DB_I64(depth),
-                           DB_I64(position), DB_I64(now)};
-    if (db_begin(req->db, &dberr) != 0)
-        return req_db_error(req, &dberr, err);
-    if (db_exec(req->db, catalog__sql(CATALOG_Q_CATEGORY_INSERT), p, 9, &dberr) < 0 ||
-        versions_bump(req->db, "categories", &dberr) != 0 || db_commit(req->db, &dberr) != 0) {
-        db_rollback(req->db);
-        if (dberr.kind == DB_E_UNIQUE)
-            return app_error_set(err, req->arena, "already_exists", "a category with slug '%s' already exists",
-                                 slug);
-        return req_db_error(req, &dberr, err);
-    }
-    res_header(req, "Location", arena_sprintf(req->arena, "/api/v1/categories/%s", id));
-    res_json(req, 201,
-             json_pack("{s:s, s:s?, s:s, s:s, s:s, s:s, s:I, s:I, s:[]}", "id", id, "parent_id", parent_id, "slug",
-                       slug, "name", name, "description", description ? description : "", "path", path, "depth",
-                       (json_int_t)depth, "position", position, "children"));
     return 0;
 }
