@@ -20,8 +20,21 @@ UPDATE products SET
                                  WHERE v.product_id = products.id AND v.is_active = 1 AND v.stock > 0)
                THEN 1 ELSE 0 END;
 
-CREATE INDEX products_status_popularity ON products (status, popularity);
-CREATE INDEX products_status_rating ON products (status, rating_avg);
-CREATE INDEX products_status_published ON products (status, published_at);
-CREATE INDEX products_category_status_popularity ON products (category_id, status, popularity);
-CREATE INDEX products_category_status_price ON products (category_id, status, price_amount);
+-- rev counts the writes to a product (and shops.rev to a shop): a reader
+-- that keeps a rendering of the product detail checks it (with the rating
+-- and stock columns) before reusing the rendering. Every writer of a
+-- product or of its variants, images, questions, tags or materials
+-- increments products.rev in the same transaction; every writer of a shop
+-- increments shops.rev.
+ALTER TABLE products ADD COLUMN rev BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE shops ADD COLUMN rev BIGINT NOT NULL DEFAULT 0;
+
+-- Listing sorts: each index ends with id, the tie-breaker of the keyset
+-- cursor, so a page is one index range scan in order with no sort step.
+CREATE INDEX products_status_popularity ON products (status, popularity, id);
+CREATE INDEX products_status_rating ON products (status, rating_avg, rating_count, id);
+CREATE INDEX products_status_published ON products (status, published_at, id);
+CREATE INDEX products_status_price_id ON products (status, price_amount, id);
+DROP INDEX products_status_price; -- (status, price_amount): a prefix of the one above
+CREATE INDEX products_category_status_popularity ON products (category_id, status, popularity, id);
+CREATE INDEX products_category_status_price ON products (category_id, status, price_amount, id);

@@ -58,7 +58,7 @@ struct products_filter {
     int64_t price_min;       /* minor units, inclusive; -1: none */
     int64_t price_max;       /* minor units, inclusive; -1: none */
     int min_rating;          /* hundredths of a star (0..500); 0: none */
-    bool in_stock;           /* only products that can be bought now */
+    bool in_stock;           /* only products that can be bought now (in stock, shop not on vacation) */
     const char *tags[PRODUCTS_FILTER_MAX_TERMS]; /* lowercase; a product must have every one */
     size_t ntags;
     const char *materials[PRODUCTS_FILTER_MAX_TERMS]; /* lowercase; every one */
@@ -109,6 +109,18 @@ int products_filter_parse(struct request *req, struct products_filter *f, struct
 int products_filter_sql(const struct products_filter *f, struct strbuf *sql, struct db_param *params, int *nparams,
                         int cap);
 
+/** Most distinct composed SQL texts products_sql_intern() keeps. */
+#define PRODUCTS_SQL_INTERN_MAX 400
+
+/**
+ * A process-lifetime copy of a composed SQL text (e.g. from
+ * products_filter_sql), the same pointer for equal texts, so it can be
+ * given to db_prepare() whose statement cache is keyed by address.
+ * Thread-safe. Returns NULL once PRODUCTS_SQL_INTERN_MAX texts are held:
+ * then prepare the text with db_prepare_once() (and db_finalize() it).
+ */
+const char *products_sql_intern(const char *text);
+
 /**
  * Write a JSON array of product cards (id, title, slug, price {amount,
  * currency}, primary image, rating {average, count}, shop {id, name, slug},
@@ -120,5 +132,25 @@ int products_filter_sql(const struct products_filter *f, struct strbuf *sql, str
  */
 int products_write_cards(struct request *req, struct jsonw *w, const char *const *ids, size_t n,
                          void (*extra)(struct jsonw *w, size_t i, void *ctx), void *ctx, struct app_error *err);
+
+/*-----------------------------------------------------------------------------
+ * For other services' writers (orders, reviews, wishlists)
+ */
+
+/**
+ * Recompute products.in_stock of product_id from its stock, made_to_order
+ * and active variants, and bump its rev, inside the caller's transaction.
+ * Call after any change of a product's or variant's stock. Returns 0 or -1.
+ */
+int products_refresh_stock(struct db *db, const char *product_id, struct db_error *err);
+
+/**
+ * Bump products.rev of product_id inside the caller's transaction, so
+ * cached renderings of its detail are replaced. Call after changing
+ * anything shown in the detail other than rating_sum/rating_count, stock
+ * and in_stock of the product row (which the detail checks itself).
+ * Returns 0 or -1.
+ */
+int products_touch(struct db *db, const char *product_id, struct db_error *err);
 
 #endif
