@@ -125,6 +125,10 @@ static int change_status(struct db *db, void *arg, struct db_error *dberr)
         if (db_exec(db, users__sql(USERS_Q_USER_REINSTATE), p, 2, dberr) < 0)
             return -1;
     }
+    struct db_param sp[] = {DB_TEXT(t->id), DB_I64(now)};
+    if (db_exec(db, users__sql(t->suspend ? USERS_Q_SHOP_SUSPEND : USERS_Q_SHOP_REINSTATE), sp, 2, dberr) < 0 ||
+        users__sync_shop_search(db, t->id, dberr) != 0)
+        return -1;
     json_t *data = reason ? json_pack("{s:s}", "reason", reason) : NULL;
     int r = users__audit(db, req, t->suspend ? "user.suspend" : "user.reinstate", "user", t->id, data, dberr);
     json_decref(data);

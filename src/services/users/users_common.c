@@ -2,12 +2,14 @@
  * users_common.c — helpers shared by the users service's handlers: rows to
  * JSON, audit rows, cursors.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/ids.h"
 #include "base/timeutil.h"
 #include "db/db.h"
+#include "platform/search.h"
 #include "services/users/users_int.h"
 
 json_t *users__row_json(struct request *req, struct db_stmt *st, const char *kinds)
@@ -100,4 +102,20 @@ int users__cursor(struct request *req, const char *prefix, const char **out, str
 bool users__is_admin(const struct request *req)
 {
     return req->role != NULL && strcmp(req->role, "admin") == 0;
+}
+
+int users__sync_shop_search(struct db *db, const char *seller_id, struct db_error *dberr)
+{
+    struct db_stmt *st = db_prepare(db, users__sql(USERS_Q_SHOP_ID_OF_SELLER), dberr);
+    if (st == NULL)
+        return -1;
+    db_bind(st, 1, DB_TEXT(seller_id));
+    char shop_id[64] = "";
+    int rc = db_step(st, dberr);
+    if (rc == 1)
+        snprintf(shop_id, sizeof shop_id, "%s", db_column_text(st, 0));
+    db_reset(st);
+    if (rc < 0)
+        return -1;
+    return rc == 0 ? 0 : search_sync_shop(db, shop_id, dberr);
 }

@@ -52,7 +52,7 @@ enum users_query {
     USERS_Q_ERASE_AUTH_TOKENS,
     USERS_Q_ERASE_OAUTH,
     USERS_Q_ERASE_OAUTH_STATES,
-    USERS_Q_ERASE_WISHLISTS,
+    
     USERS_Q_ERASE_NOTIFICATION_PREFS,
     USERS_Q_ERASE_NOTIFICATIONS,
     USERS_Q_ERASE_CARTS,
@@ -79,6 +79,9 @@ enum users_query {
     USERS_Q_ADMIN_USERS,
     USERS_Q_USER_SUSPEND,
     USERS_Q_USER_REINSTATE,
+    USERS_Q_SHOP_SUSPEND,
+    USERS_Q_SHOP_REINSTATE,
+    USERS_Q_SHOP_ID_OF_SELLER,
     USERS_Q_AUDIT_INSERT,
     USERS_Q_ADMIN_APPLICATIONS,
     USERS_Q_APPLICATION_DECIDE,
@@ -114,6 +117,12 @@ json_t *users__rows_json(struct request *req, enum users_query q, const struct d
 /** Append an audit_log row (inside the caller's transaction); data (may be NULL) is not stolen. 0 or -1. */
 int users__audit(struct db *db, struct request *req, const char *action, const char *target_type,
                  const char *target_id, json_t *data, struct db_error *dberr);
+
+/**
+ * Re-sync the search documents of seller_id's shop (if any) after its status
+ * changed, inside the caller's transaction. 0 or -1.
+ */
+int users__sync_shop_search(struct db *db, const char *seller_id, struct db_error *dberr);
 
 /** Validate ?cursor= (an id with prefix); NULL when absent. Returns -1 with invalid_cursor on a bad one. */
 int users__cursor(struct request *req, const char *prefix, const char **out, struct app_error *err);

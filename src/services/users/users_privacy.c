@@ -24,6 +24,7 @@
 #include "base/timeutil.h"
 #include "db/db.h"
 #include "services/auth/auth.h"
+#include "services/catalog/catalog.h"
 #include "services/users/users_int.h"
 
 struct export_section {
@@ -92,7 +93,7 @@ int users_handle_export(struct request *req, struct app_error *err)
 static const enum users_query erase_steps[] = {
     USERS_Q_ERASE_LOGINS,        USERS_Q_ERASE_LOCKOUT,       USERS_Q_ERASE_SESSIONS,
     USERS_Q_ERASE_AUTH_TOKENS,   USERS_Q_ERASE_OAUTH,         USERS_Q_ERASE_OAUTH_STATES,
-    USERS_Q_ERASE_WISHLISTS,     USERS_Q_ERASE_NOTIFICATION_PREFS, USERS_Q_ERASE_NOTIFICATIONS,
+    USERS_Q_ERASE_NOTIFICATION_PREFS, USERS_Q_ERASE_NOTIFICATIONS,
     USERS_Q_ERASE_CARTS,         USERS_Q_ERASE_DEVICES,       USERS_Q_ERASE_ADDRESSES,
     USERS_Q_ERASE_CONCEPTS,      USERS_Q_ERASE_VISION_IMAGES, USERS_Q_ERASE_VISION_SESSIONS,
     USERS_Q_ERASE_WEBHOOKS,      USERS_Q_ERASE_APPLICATIONS,  USERS_Q_ERASE_CONVERSATION_READS,
@@ -111,10 +112,15 @@ static int erase(struct db *db, void *arg, struct db_error *dberr)
     /* Revoke first: the auth service owns sessions and may record why they ended. */
     if (auth_revoke_all_sessions(db, id, "logout_all", dberr) != 0)
         return -1;
+    /* Through the catalog service, which keeps the products' wishlist counts right. */
+    if (catalog_wishlists_erase_user(db, id, dberr) != 0)
+        return -1;
     struct db_param p1[] = {DB_TEXT(id)};
     for (size_t i = 0; i < sizeof erase_steps / sizeof erase_steps[0]; i++)
         if (db_exec(db, users__sql(erase_steps[i]), p1, 1, dberr) < 0)
             return -1;
+    if (users__sync_shop_search(db, id, dberr) != 0) /* the closed shop's listings leave search */
+        return -1;
     int64_t now = time_now_ms();
     struct db_param p[] = {DB_TEXT(id), DB_TEXT(arena_sprintf(t->req->arena, "deleted-%s@invalid", id)),
                            DB_I64(now)};

@@ -66,6 +66,10 @@ static const struct field_spec shop_policy_fields[] = {
     {.name = "payments", .type = VT_STRING, .max = 4000, .nullable = true},
     {.name = "custom_orders", .type = VT_STRING, .max = 4000, .nullable = true},
     {.name = "privacy", .type = VT_STRING, .max = 4000, .nullable = true},
+    /* How long the shop takes to make and dispatch an order (shown with every product). */
+    {.name = "processing", .type = VT_STRING, .max = 4000, .nullable = true},
+    {.name = "processing_days_min", .type = VT_INT, .min = 0, .max = 120, .nullable = true},
+    {.name = "processing_days_max", .type = VT_INT, .min = 0, .max = 120, .nullable = true},
     {0},
 };
 

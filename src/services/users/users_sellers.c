@@ -18,6 +18,7 @@
 #include "base/ids.h"
 #include "base/timeutil.h"
 #include "db/db.h"
+#include "platform/search.h"
 #include "services/users/users_int.h"
 
 
@@ -120,7 +121,16 @@ struct shop_tx {
     struct request *req;
     const char *owner;
     bool missing;
+    struct users_fail fail; /* code set: answer with it */
 };
+
+/* processing_days_min <= processing_days_max once the patch is merged into the policies. */
+static bool processing_range_ok(json_t *policies)
+{
+    json_t *lo = json_object_get(policies, "processing_days_min");
+    json_t *hi = json_object_get(policies, "processing_days_max");
+    return !json_is_integer(lo) || !json_is_integer(hi) || json_integer_value(lo) <= json_integer_value(hi);
+}
 
 static int update_shop(struct db *db, void *arg, struct db_error *dberr)
 {
@@ -134,6 +144,8 @@ static int update_shop(struct db *db, void *arg, struct db_error *dberr)
     db_bind(st, 2, DB_TEXT(req->user_id));
     int rc = db_step(st, dberr);
     json_t *policies = rc == 1 ? json_loads(db_column_text(st, 0), 0, NULL) : NULL;
+    const char *shop_id = rc == 1 ? arena_strdup(req->arena, db_column_text(st, 1)) : NULL;
+    const char *old_name = rc == 1 ? arena_strdup(req->arena, db_column_text(st, 2)) : NULL;
     db_reset(st);
     if (rc <= 0) {
         t->missing = rc == 0;
@@ -153,6 +165,12 @@ static int update_shop(struct db *db, void *arg, struct db_error *dberr)
                 json_object_del(policies, k);
             else
                 json_object_set(policies, k, v);
+        }
+        if (!processing_range_ok(policies)) {
+            json_decref(policies);
+            t->fail = (struct users_fail){"validation_failed",
+                                          "policies.processing_days_min must not be above processing_days_max"};
+            return -1;
         }
         char *text = json_dumps(policies, JSON_COMPACT | JSON_SORT_KEYS);
         policies_text = arena_strdup(req->arena, text);
@@ -180,6 +198,12 @@ static int update_shop(struct db *db, void *arg, struct db_error *dberr)
         t->missing = true;
         return -1;
     }
+    /* The shop's name is part of its products' search documents, and vacation mode decides whether they
+     * pass the in_stock filter: re-syncing also moves the search version, so cached result sets go. */
+    const char *name = json_string_value(json_object_get(b, "name"));
+    bool renamed = name != NULL && strcmp(name, old_name) != 0;
+    if ((renamed || vm != NULL) && search_sync_shop(db, shop_id, dberr) != 0)
+        return -1;
     return 0;
 }
 
@@ -193,6 +217,12 @@ int users_handle_patch_shop(struct request *req, struct app_error *err)
     if (db_tx(req->db, 3, update_shop, &t, &dberr) != 0) {
         if (t.missing)
             return app_error_set(err, req->arena, "not_found", "you have no open shop");
+        if (t.fail.code != NULL) {
+            if (strcmp(t.fail.code, "validation_failed") == 0)
+                app_error_add_field(err, req->arena, "policies.processing_days_max", "out_of_range",
+                                    "must not be below processing_days_min");
+            return app_error_set(err, req->arena, t.fail.code, "%s", t.fail.msg);
+        }
         return req_db_error(req, &dberr, err);
     }
     return reply_shop(req, USERS_Q_SHOP_OWN, owner, err);

@@ -88,7 +88,6 @@ static const char *const sql[USERS_Q__COUNT] = {
     [USERS_Q_ERASE_AUTH_TOKENS] = "DELETE FROM auth_tokens WHERE user_id = $1",
     [USERS_Q_ERASE_OAUTH] = "DELETE FROM oauth_identities WHERE user_id = $1",
     [USERS_Q_ERASE_OAUTH_STATES] = "DELETE FROM oauth_states WHERE link_user_id = $1",
-    [USERS_Q_ERASE_WISHLISTS] = "DELETE FROM wishlists WHERE user_id = $1",
     [USERS_Q_ERASE_NOTIFICATION_PREFS] = "DELETE FROM notification_preferences WHERE user_id = $1",
     [USERS_Q_ERASE_NOTIFICATIONS] = "DELETE FROM notifications WHERE user_id = $1",
     [USERS_Q_ERASE_CARTS] = "DELETE FROM carts WHERE user_id = $1",
@@ -101,7 +100,8 @@ static const char *const sql[USERS_Q__COUNT] = {
     [USERS_Q_ERASE_APPLICATIONS] = "DELETE FROM seller_applications WHERE user_id = $1",
     [USERS_Q_ERASE_CONVERSATION_READS] = "DELETE FROM conversation_reads WHERE user_id = $1",
     [USERS_Q_ERASE_AVATARS] = "UPDATE media_objects SET status = 'deleted' WHERE owner_id = $1 AND kind = 'avatar'",
-    [USERS_Q_ERASE_CLOSE_SHOP] = "UPDATE shops SET status = 'closed', vacation_message = NULL WHERE seller_id = $1",
+    [USERS_Q_ERASE_CLOSE_SHOP] =
+        "UPDATE shops SET status = 'closed', vacation_message = NULL, rev = rev + 1 WHERE seller_id = $1",
     [USERS_Q_ERASE_USER] =
         "UPDATE users SET status = 'deleted', email = $2, email_normalized = $2, password_hash = NULL, "
         "display_name = 'Deleted user', avatar_media_id = NULL, bio = '', location = NULL, phone_e164 = NULL, "
@@ -129,7 +129,8 @@ static const char *const sql[USERS_Q__COUNT] = {
         "follower_count, created_at, updated_at, status FROM shops WHERE seller_id = $1 AND seller_id = $2",
     /* $1 shop owner from the URL, $2 caller */
     [USERS_Q_SHOP_POLICIES_LOCK] =
-        "SELECT policies FROM shops WHERE seller_id = $1 AND seller_id = $2 AND status <> 'closed' FOR UPDATE",
+        "SELECT policies, id, name FROM shops WHERE seller_id = $1 AND seller_id = $2 AND status <> 'closed' "
+        "FOR UPDATE",
     /* $1 owner, $2 caller, $3 name, $4 tagline, $5 description, $6 policies, $7 vacation_mode,
        $8 set vacation_message?, $9 vacation_message, $10 accepts_custom_orders, $11 now */
     [USERS_Q_SHOP_UPDATE] =
@@ -137,8 +138,8 @@ static const char *const sql[USERS_Q__COUNT] = {
         "description = COALESCE($5, description), policies = COALESCE($6, policies), "
         "vacation_mode = COALESCE(CAST($7 AS INTEGER), vacation_mode), "
         "vacation_message = CASE WHEN CAST($8 AS INTEGER) = 1 THEN $9 ELSE vacation_message END, "
-        "accepts_custom_orders = COALESCE(CAST($10 AS INTEGER), accepts_custom_orders), updated_at = $11 "
-        "WHERE seller_id = $1 AND seller_id = $2 AND status <> 'closed'",
+        "accepts_custom_orders = COALESCE(CAST($10 AS INTEGER), accepts_custom_orders), updated_at = $11, "
+        "rev = rev + 1 WHERE seller_id = $1 AND seller_id = $2 AND status <> 'closed'",
 
     /* Admin. $1 role, $2 status, $3 LIKE prefix pattern (escape '!'), $4 cursor, $5 limit */
     [USERS_Q_ADMIN_USERS] =
@@ -150,6 +151,13 @@ static const char *const sql[USERS_Q__COUNT] = {
                              "updated_at = $3 WHERE id = $1 AND status = 'active'",
     [USERS_Q_USER_REINSTATE] = "UPDATE users SET status = 'active', suspended_reason = NULL, updated_at = $2 "
                                "WHERE id = $1 AND status = 'suspended'",
+    /* A suspended seller's shop is suspended with the account (its listings leave the catalogue and
+     * search), and comes back with it; a shop closed meanwhile stays closed. */
+    [USERS_Q_SHOP_SUSPEND] = "UPDATE shops SET status = 'suspended', rev = rev + 1, updated_at = $2 "
+                             "WHERE seller_id = $1 AND status = 'active'",
+    [USERS_Q_SHOP_REINSTATE] = "UPDATE shops SET status = 'active', rev = rev + 1, updated_at = $2 "
+                               "WHERE seller_id = $1 AND status = 'suspended'",
+    [USERS_Q_SHOP_ID_OF_SELLER] = "SELECT id FROM shops WHERE seller_id = $1",
     [USERS_Q_AUDIT_INSERT] = "INSERT INTO audit_log (id, actor_id, action, target_type, target_id, data, ip, "
                              "request_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     /* $1 status, $2 cursor, $3 limit */
