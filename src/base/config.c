@@ -109,6 +109,19 @@ static const struct option_row options[] = {
      "multiply every rate-limit quota (tests, large deployments)"},
     {"rate_limit_buckets", "ARTISTRY_RATE_LIMIT_BUCKETS", C_INT, OFF(rate_limit_buckets), "100000", 64, 100000000,
      "most rate-limit buckets kept in memory (bounds memory under a flood of addresses)"},
+    /* media */
+    {"media_dir", "ARTISTRY_MEDIA_DIR", C_STR, OFF(media_dir), "", 0, 0,
+     "local media store directory (default: data_dir/media)"},
+    {"media_max_upload_bytes", "ARTISTRY_MEDIA_MAX_UPLOAD_BYTES", C_I64, OFF(media_max_upload_bytes), "10485760", 1024,
+     INT64_C(1) << 32, "largest uploaded media file, bytes (the request body cap is max_upload)"},
+    {"media_max_pixels", "ARTISTRY_MEDIA_MAX_PIXELS", C_I64, OFF(media_max_pixels), "40000000", 1,
+     INT64_C(1) << 34, "largest uploaded image, width x height (x frames), checked before decoding"},
+    {"s3_endpoint", "ARTISTRY_S3_ENDPOINT", C_STR, OFF(s3_endpoint), "", 0, 0,
+     "S3-compatible media store base URL (path-style); empty: local directory"},
+    {"s3_bucket", "ARTISTRY_S3_BUCKET", C_STR, OFF(s3_bucket), "", 0, 0, "S3 bucket for media"},
+    {"s3_region", "ARTISTRY_S3_REGION", C_STR, OFF(s3_region), "us-east-1", 0, 0, "S3 region (SigV4 scope)"},
+    {"s3_access_key", "ARTISTRY_S3_ACCESS_KEY", C_STR, OFF(s3_access_key), "", 0, 0, "S3 access key id"},
+    {"s3_secret_key", "ARTISTRY_S3_SECRET_KEY", C_STR, OFF(s3_secret_key), "", 0, 0, "S3 secret access key"},
     {"config", "ARTISTRY_CONFIG", C_STR, OFF(config_file), "", 0, 0, "configuration file"},
 };
 

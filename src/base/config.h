@@ -58,6 +58,15 @@ struct config {
     bool rate_limits;       /* enforce the per-route policies */
     int rate_limit_scale;   /* quotas are multiplied by this */
     int rate_limit_buckets; /* bound on in-memory buckets */
+    /* media */
+    char *media_dir;              /* local media store; empty: data_dir/media */
+    int64_t media_max_upload_bytes; /* one uploaded file, bytes */
+    int64_t media_max_pixels;     /* width x height (x frames) of an uploaded image */
+    char *s3_endpoint;            /* S3-compatible store (http[s]://host[:port]); empty: local directory */
+    char *s3_bucket;
+    char *s3_region;
+    char *s3_access_key;
+    char *s3_secret_key;
     char *config_file;
     char *_alloc[96];      /* strings owned by this struct, by option row */
 };
