@@ -4,7 +4,7 @@
  *   artistry serve   [options]   serve the API (and run background jobs)
  *   artistry worker  [options]   run background jobs only
  *   artistry migrate [options]   apply database migrations
- *   artistry seed --demo [options]  load the demo catalog
+ *   artistry seed --demo|--catalog N  load the demo catalog or generate N products
  *   artistry version
  *
  * Exit status: 0 ok, 1 failure, 2 bad usage.
@@ -26,6 +26,7 @@ static void usage(FILE *f)
                "  worker            run background jobs only\n"
                "  migrate           apply pending database migrations\n"
                "  seed --demo       load the demo catalog (idempotent)\n"
+               "  seed --catalog N  generate a catalog of N products (artistry seed --help)\n"
                "  openapi           print the OpenAPI document of every module\n"
                "  version           print the version\n"
                "  help              this text and the options\n\n");
