@@ -508,6 +508,54 @@ char *api_log(struct api_server *s)
 
 /* One GET on a throwaway handle (so the server's own handle's connection
  * count is not disturbed). Returns the status or 0. */
+/*
+ * True when process pid holds a socket listening on TCP port `port`: the
+ * inode of a LISTEN row of /proc/net/tcp[6] for that port is one of the
+ * process's fds. A readiness probe that answers 200 proves nothing on its
+ * own: two tests can draw the same free port, and while the second server
+ * is still failing to bind, the first one answers the second's probe.
+ */
+static bool pid_listens_on(pid_t pid, int port)
+{
+    unsigned long inodes[16];
+    size_t n = 0;
+    const char *tables[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+    for (size_t t = 0; t < 2; t++) {
+        FILE *f = fopen(tables[t], "r");
+        if (f == NULL)
+            continue;
+        char line[512];
+        while (fgets(line, sizeof line, f) != NULL && n < 16) {
+            char local[128];
+            unsigned st;
+            unsigned long inode;
+            /* sl local_address rem_address st tx:rx tr:tm retrnsmt uid timeout inode */
+            if (sscanf(line, " %*s %127s %*s %x %*s %*s %*s %*s %*s %lu", local, &st, &inode) != 3)
+                continue;
+            const char *colon = strrchr(local, ':');
+            if (st == 0x0A && colon != NULL && strtol(colon + 1, NULL, 16) == port)
+                inodes[n++] = inode;
+        }
+        fclose(f);
+    }
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+    for (int fd = 0; fd < 1024 && n > 0; fd++) {
+        char path[96], target[128];
+        snprintf(path, sizeof path, "%s/%d", dir, fd);
+        ssize_t len = readlink(path, target, sizeof target - 1);
+        if (len <= 0)
+            continue;
+        target[len] = '\0';
+        unsigned long inode;
+        if (sscanf(target, "socket:[%lu]", &inode) == 1)
+            for (size_t i = 0; i < n; i++)
+                if (inodes[i] == inode)
+                    return true;
+    }
+    return false;
+}
+
 static long probe(const char *url)
 {
     CURL *c = curl_easy_init();
@@ -586,7 +634,7 @@ static enum launch_result launch(struct api_server *s)
             s->exit_status = st;
             return LAUNCH_EXITED;
         }
-        if (probe(url) == 200)
+        if (probe(url) == 200 && pid_listens_on(s->pid, s->port))
             return LAUNCH_OK;
         api_sleep_ms(50);
     }
@@ -1205,7 +1253,9 @@ void api_account(struct api_server *s, const char *role, const char *tag, struct
     snprintf(body, sizeof body, "{\"email\":\"%s\",\"password\":\"%s\",\"display_name\":\"%s\"}", out->email,
              API_PASSWORD, tag);
     struct api_response *r = api_post_json(s, "/api/v1/auth/register", body, NULL);
-    cr_assert_eq(r->status, 201, "register %s: %ld %s", out->email, r->status, r->body);
+    if (r->status != 201)
+        api_log_tail(s, 3000);
+    cr_assert_eq(r->status, 201, "register %s: %ld %s %s", out->email, r->status, r->curl_error, r->body);
     snprintf(out->id, sizeof out->id, "%s", json_string_value(json_object_get(json_object_get(r->json, "user"), "id")));
     api_response_free(r);
     const char *p[] = {out->id, role};
