@@ -30,15 +30,25 @@
 #include "platform/search_int.h"
 #include "platform/versions.h"
 
+static const char *engine_sql(bool pg, enum search_q q)
+{
+    const char *own = pg ? search__pg_sql[q] : search__sqlite_sql[q];
+    return own != NULL ? own : search__common_sql[q];
+}
+
 const char *search__sql(struct db *db, enum search_q q)
 {
-    return db_engine(db) == DB_ENGINE_PG ? search__pg_sql[q] : search__sqlite_sql[q];
+    return engine_sql(db_engine(db) == DB_ENGINE_PG, q);
 }
 
 const char *const *search_sql_all(bool pg, size_t *n)
 {
+    /* Filled at start-up (module init, one thread); the texts are static, so the table is too. */
+    static const char *resolved[2][SQ__COUNT];
+    for (int q = 0; q < SQ__COUNT; q++)
+        resolved[pg][q] = engine_sql(pg, (enum search_q)q);
     *n = SQ__COUNT;
-    return pg ? search__pg_sql : search__sqlite_sql;
+    return resolved[pg];
 }
 
 int search_version(struct db *db, int64_t *version, struct db_error *err)

@@ -121,6 +121,7 @@ int search__phrase_apply(struct db *db, const char *kind, const char *phrase, co
 const char *search__sql(struct db *db, enum search_q q);
 
 /** The engines' tables (search_sqlite.c, search_pg.c). */
+extern const char *const search__common_sql[SQ__COUNT]; /* the same on both engines */
 extern const char *const search__sqlite_sql[SQ__COUNT];
 extern const char *const search__pg_sql[SQ__COUNT];
 

@@ -15,16 +15,12 @@
  */
 #include "platform/search_int.h"
 
-/* Statements whose text is the same on both engines live here too (search_pg.c repeats the macros). */
+/* Statements whose text is the same on both engines are in search_sql.c; search_pg.c repeats this macro. */
 #define DOC_COLS                                                                                                       \
     "product_id, shop_id, title, tags, materials, shop_name, description, tag_values, material_values, "               \
     "title_phrase, shop_phrase, popularity, updated_at"
 
 const char *const search__sqlite_sql[SQ__COUNT] = {
-    [SQ_PRODUCT] = "SELECT p.status, s.status, p.shop_id, p.title, p.description, p.popularity, s.name "
-                   "FROM products p JOIN shops s ON s.id = p.shop_id WHERE p.id = $1",
-    [SQ_PRODUCT_TAGS] = "SELECT tag FROM product_tags WHERE product_id = $1",
-    [SQ_PRODUCT_MATERIALS] = "SELECT material FROM product_materials WHERE product_id = $1",
     [SQ_DOC_GET] = "SELECT docno, title, tags, materials, shop_name, description, tag_values, material_values, "
                    "title_phrase, shop_phrase, popularity FROM search_docs WHERE product_id = $1",
     [SQ_DOC_UPSERT] = "INSERT INTO search_docs (" DOC_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
@@ -34,13 +30,10 @@ const char *const search__sqlite_sql[SQ__COUNT] = {
                       "tag_values = excluded.tag_values, material_values = excluded.material_values, "
                       "title_phrase = excluded.title_phrase, shop_phrase = excluded.shop_phrase, "
                       "popularity = excluded.popularity, updated_at = excluded.updated_at RETURNING docno",
-    [SQ_DOC_DELETE] = "DELETE FROM search_docs WHERE product_id = $1",
     [SQ_FTS_INSERT] = "INSERT INTO search_fts (rowid, title, tags, materials, shop_name, description) "
                       "VALUES ($1, $2, $3, $4, $5, $6)",
     [SQ_FTS_DELETE] = "INSERT INTO search_fts (search_fts, rowid, title, tags, materials, shop_name, description) "
                       "VALUES ('delete', $1, $2, $3, $4, $5, $6)",
-    [SQ_SHOP_PRODUCTS] = "SELECT id FROM products WHERE shop_id = $1 AND status = 'active' "
-                         "UNION SELECT product_id FROM search_docs WHERE shop_id = $1",
 
     [SQ_TERMS_ADD] = "INSERT INTO search_terms (term, rterm, docs) SELECT json_extract(value, '$[0]'), "
                      "json_extract(value, '$[1]'), 1 FROM json_each($1) WHERE 1 "
@@ -49,30 +42,8 @@ const char *const search__sqlite_sql[SQ__COUNT] = {
                      "WHERE term IN (SELECT json_extract(value, '$[0]') FROM json_each($1))",
     [SQ_TERMS_PURGE] = "DELETE FROM search_terms WHERE docs <= 0 "
                        "AND term IN (SELECT json_extract(value, '$[0]') FROM json_each($1))",
-    [SQ_TERM_GET] = "SELECT docs FROM search_terms WHERE term = $1",
-    [SQ_TERMS_BY_PREFIX] = "SELECT term, docs FROM search_terms WHERE term >= $1 AND term < $2 "
-                           "AND length(term) BETWEEN $3 AND $4 LIMIT 2000",
-    /* $1 (the plain suffix) is PostgreSQL's; SQLite scans the reversed terms. */
     [SQ_TERMS_BY_SUFFIX] = "SELECT term, docs FROM search_terms WHERE rterm >= $4 AND rterm < $5 "
                            "AND length(term) BETWEEN $2 AND $3 LIMIT 2000",
-
-    [SQ_PHRASE_GET] = "SELECT id, docs, popularity, weight FROM search_phrases WHERE kind = $1 AND phrase = $2",
-    [SQ_PHRASE_INSERT] = "INSERT INTO search_phrases (kind, phrase, display, docs, popularity, weight) "
-                         "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-    [SQ_PHRASE_UPDATE] = "UPDATE search_phrases SET docs = $2, popularity = $3, weight = $4 WHERE id = $1",
-    [SQ_PHRASE_DELETE] = "DELETE FROM search_phrases WHERE id = $1",
-    [SQ_PREFIXES_INSERT] = "WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < 12) "
-                           "INSERT INTO search_prefixes (prefix, weight, phrase_id) "
-                           "SELECT substr(CAST($1 AS TEXT), 1, n), CAST($2 AS BIGINT), CAST($3 AS BIGINT) FROM k "
-                           "WHERE n <= length(CAST($1 AS TEXT))",
-    [SQ_PREFIXES_DELETE] = "DELETE FROM search_prefixes WHERE weight = $2 AND phrase_id = $3 AND prefix IN "
-                           "(WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < 12) "
-                           "SELECT substr(CAST($1 AS TEXT), 1, n) FROM k WHERE n <= length(CAST($1 AS TEXT)))",
-    [SQ_SUGGEST_PREFIX] = "SELECT ph.display, ph.kind, ph.docs FROM search_prefixes x "
-                          "JOIN search_phrases ph ON ph.id = x.phrase_id "
-                          "WHERE x.prefix = $1 ORDER BY x.weight DESC, x.phrase_id DESC LIMIT $2",
-    [SQ_SUGGEST_RANGE] = "SELECT display, kind, docs, weight, id FROM search_phrases "
-                         "WHERE phrase >= $1 AND phrase < $2 ORDER BY phrase LIMIT 200",
 
     [SQ_MATCH] = "SELECT d.product_id, -m.score, p.category_id, p.seller_id, p.price_amount, p.rating_avg, "
                  "p.rating_count, p.popularity, COALESCE(p.published_at, p.created_at), "
@@ -86,10 +57,6 @@ const char *const search__sqlite_sql[SQ__COUNT] = {
                  "WHERE p.status = 'active' AND s.status = 'active' ORDER BY m.score, d.product_id",
 
     [SQ_CLEAR_FTS] = "INSERT INTO search_fts (search_fts) VALUES ('delete-all')",
-    [SQ_CLEAR_DOCS] = "DELETE FROM search_docs",
-    [SQ_CLEAR_TERMS] = "DELETE FROM search_terms",
-    [SQ_CLEAR_PHRASES] = "DELETE FROM search_phrases",
-    [SQ_CLEAR_PREFIXES] = "DELETE FROM search_prefixes",
     [SQ_REBUILD_PAGE] = "SELECT p.id, p.shop_id, p.title, p.description, p.popularity, s.name, "
                         "(SELECT group_concat(t.tag, char(10)) FROM product_tags t WHERE t.product_id = p.id), "
                         "(SELECT group_concat(m.material, char(10)) FROM product_materials m "
@@ -106,8 +73,4 @@ const char *const search__sqlite_sql[SQ__COUNT] = {
                         "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
                         "json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'), "
                         "json_extract(value, '$[5]') FROM json_each($1)",
-    [SQ_PREFIXES_BULK] = "WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < 12) "
-                         "INSERT INTO search_prefixes (prefix, weight, phrase_id) "
-                         "SELECT substr(ph.phrase, 1, k.n), ph.weight, ph.id FROM search_phrases ph, k "
-                         "WHERE k.n <= length(ph.phrase)",
 };
