@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -1290,4 +1291,65 @@ struct api_response *api_as(struct api_server *s, const struct api_account *acct
     if (json_text != NULL)
         h[n++] = "Content-Type: application/json";
     return api_request(s, method, path, h, json_text, json_text ? strlen(json_text) : 0);
+}
+
+struct racer {
+    struct api_server *s;
+    const char *request;
+    int status;
+};
+
+static void *race(void *arg)
+{
+    struct racer *r = arg;
+    size_t n;
+    char *reply = api_raw(r->s, r->request, strlen(r->request), 10000, &n);
+    r->status = reply ? api_raw_status(reply) : 0;
+    free(reply);
+    return NULL;
+}
+
+void api_as_twice(struct api_server *s, const struct api_account *acct, const char *method, const char *path,
+                  const char *json_text, int status[2])
+{
+    size_t cap = strlen(path) + (acct ? strlen(acct->auth) : 0) + (json_text ? strlen(json_text) : 0) + 256;
+    char *request = malloc(cap);
+    cr_assert_not_null(request);
+    snprintf(request, cap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s%sContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+             method, path, acct ? acct->auth : "", acct ? "\r\n" : "",
+             json_text ? "Content-Type: application/json\r\n" : "", json_text ? strlen(json_text) : 0,
+             json_text ? json_text : "");
+    struct racer a = {s, request, 0}, b = {s, request, 0};
+    pthread_t ta, tb;
+    cr_assert_eq(pthread_create(&ta, NULL, race, &a), 0);
+    cr_assert_eq(pthread_create(&tb, NULL, race, &b), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    free(request);
+    status[0] = a.status;
+    status[1] = b.status;
+}
+
+/*-----------------------------------------------------------------------------
+ * Fixtures
+ */
+
+void api_test_id(char *buf, size_t cap, const char *prefix)
+{
+    static unsigned seq;
+    snprintf(buf, cap, "%s_%026u", prefix, ++seq); /* digits are valid Crockford base32 */
+}
+
+void api_category(struct api_server *s, const struct api_account *admin, const char *slug, const char *parent,
+                  char *out, size_t cap)
+{
+    char body[300];
+    if (parent != NULL)
+        snprintf(body, sizeof body, "{\"name\":\"%s\",\"slug\":\"%s\",\"parent_id\":\"%s\"}", slug, slug, parent);
+    else
+        snprintf(body, sizeof body, "{\"name\":\"%s\",\"slug\":\"%s\"}", slug, slug);
+    struct api_response *r = api_as(s, admin, "POST", "/api/v1/categories", body);
+    cr_assert_eq(r->status, 201, "create category %s: %ld %s", slug, r->status, r->body);
+    snprintf(out, cap, "%s", json_string_value(json_object_get(r->json, "id")));
+    api_response_free(r);
 }

@@ -196,6 +196,25 @@ void api_account(struct api_server *s, const char *role, const char *tag, struct
 struct api_response *api_as(struct api_server *s, const struct api_account *acct, const char *method,
                             const char *path, const char *json_text);
 
+/**
+ * Send the same request as acct on two new connections at once (two
+ * threads, raw sockets, Connection: close) and store both statuses (0 when a
+ * connection failed), for tests of racing writes.
+ */
+void api_as_twice(struct api_server *s, const struct api_account *acct, const char *method, const char *path,
+                  const char *json_text, int status[2]);
+
+/*-----------------------------------------------------------------------------
+ * Fixtures
+ */
+
+/** A fresh valid id "<prefix>_<26 digits>" for rows a test inserts directly (unique within the test process). */
+void api_test_id(char *buf, size_t cap, const char *prefix);
+
+/** admin creates category slug (named slug) under parent (may be NULL); its id into out. Fails the test unless 201. */
+void api_category(struct api_server *s, const struct api_account *admin, const char *slug, const char *parent,
+                  char *out, size_t cap);
+
 /*-----------------------------------------------------------------------------
  * Raw sockets
  */

@@ -56,20 +56,6 @@ static const char *str(json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
-/* An admin creates a category; returns its id in out. */
-static void category(struct api_server *s, const struct api_account *admin, const char *slug, const char *parent,
-                     char *out, size_t cap)
-{
-    char body[300];
-    if (parent != NULL)
-        snprintf(body, sizeof body, "{\"name\":\"%s\",\"slug\":\"%s\",\"parent_id\":\"%s\"}", slug, slug, parent);
-    else
-        snprintf(body, sizeof body, "{\"name\":\"%s\",\"slug\":\"%s\"}", slug, slug);
-    struct api_response *r = req(s, admin, "POST", "/api/v1/categories", body, 201);
-    snprintf(out, cap, "%s", str(r->json, "id"));
-    api_response_free(r);
-}
-
 /* POST a product; returns its id in out. */
 static void create(struct api_server *s, const struct api_account *a, const char *json, char *out, size_t cap)
 {
@@ -144,7 +130,7 @@ Test(products, lifecycle_and_visibility)
     api_account(s, "admin", "mod", &admin);
     api_account(s, "buyer", "buyer", &buyer);
     char cat[64], id[64], path[128], body[1024];
-    category(s, &admin, "ceramics", NULL, cat, sizeof cat);
+    api_category(s, &admin, "ceramics", NULL, cat, sizeof cat);
 
     /* A draft: title only. Visible to its seller and admins; 404 to everyone else, and in no public list. */
     create(s, &seller, "{\"title\":\"Speckled Mug\",\"price\":{\"amount\":2800}}", id, sizeof id);
@@ -332,8 +318,8 @@ Test(products, content_and_validation)
     api_account(s, "seller", "another", &other);
     api_account(s, "admin", "boss", &admin);
     char root[64], leaf[64], m1[64], m2[64], m3[64], theirs[64], avatar[64], id[64], path[128], body[4096];
-    category(s, &admin, "jewelry", NULL, root, sizeof root);
-    category(s, &admin, "rings", root, leaf, sizeof leaf);
+    api_category(s, &admin, "jewelry", NULL, root, sizeof root);
+    api_category(s, &admin, "rings", root, leaf, sizeof leaf);
     media(s, seller.id, NULL, m1, sizeof m1);
     media(s, seller.id, "other", m2, sizeof m2);
     media(s, seller.id, NULL, m3, sizeof m3);
@@ -522,10 +508,10 @@ Test(products, filters_and_sorts)
     api_account(s, "seller", "second", &seller2);
     api_account(s, "admin", "cats", &admin);
     char root[64], mid[64], leaf[64], other[64];
-    category(s, &admin, "home", NULL, root, sizeof root);
-    category(s, &admin, "kitchen", root, mid, sizeof mid);
-    category(s, &admin, "mugs", mid, leaf, sizeof leaf);
-    category(s, &admin, "homeware", NULL, other, sizeof other); /* shares a prefix with "home" */
+    api_category(s, &admin, "home", NULL, root, sizeof root);
+    api_category(s, &admin, "kitchen", root, mid, sizeof mid);
+    api_category(s, &admin, "mugs", mid, leaf, sizeof leaf);
+    api_category(s, &admin, "homeware", NULL, other, sizeof other); /* shares a prefix with "home" */
 
     struct fixture fx[] = {
         {"", "A", 1000, "root", "[\"Blue\"]", "[\"clay\"]", 1, 450, 10},
@@ -713,7 +699,7 @@ Test(products, cursor_pages)
     api_account(s, "seller", "pager", &seller);
     api_account(s, "admin", "pa", &admin);
     char cat[64];
-    category(s, &admin, "paper", NULL, cat, sizeof cat);
+    api_category(s, &admin, "paper", NULL, cat, sizeof cat);
     enum { N = 14 };
     char made[N][64];
     for (int i = 0; i < N; i++) {
@@ -781,7 +767,7 @@ Test(products, vacation_and_shop_settings)
     api_account(s, "seller", "sleepy", &seller);
     api_account(s, "admin", "va", &admin);
     char cat[64], id[64], path[128], body[512];
-    category(s, &admin, "art", NULL, cat, sizeof cat);
+    api_category(s, &admin, "art", NULL, cat, sizeof cat);
     snprintf(
         body, sizeof body,
         "{\"title\":\"Print\",\"price\":{\"amount\":900},\"category_id\":\"%s\",\"stock\":4,\"status\":\"active\"}",
@@ -846,7 +832,7 @@ Test(products, detail_cache_is_never_stale)
     api_account(s, "seller", "fresh", &seller);
     api_account(s, "admin", "fa", &admin);
     char cat[64], id[64], path[128], body[512];
-    category(s, &admin, "glass", NULL, cat, sizeof cat);
+    api_category(s, &admin, "glass", NULL, cat, sizeof cat);
     snprintf(
         body, sizeof body,
         "{\"title\":\"Vase\",\"price\":{\"amount\":7000},\"category_id\":\"%s\",\"stock\":1,\"status\":\"active\"}",
@@ -898,7 +884,7 @@ Test(products, views_are_counted_in_batches)
     api_account(s, "admin", "vw", &admin);
     api_account(s, "buyer", "looker", &buyer);
     char cat[64], id[64], draft[64], path[128], body[512];
-    category(s, &admin, "wood", NULL, cat, sizeof cat);
+    api_category(s, &admin, "wood", NULL, cat, sizeof cat);
     snprintf(
         body, sizeof body,
         "{\"title\":\"Spoon\",\"price\":{\"amount\":1500},\"category_id\":\"%s\",\"stock\":3,\"status\":\"active\"}",
@@ -940,7 +926,7 @@ Test(products, suspended_seller_and_erased_buyer)
     api_account(s, "admin", "mod", &admin);
     api_account(s, "buyer", "fan", &buyer);
     char cat[64], id[64], path[160], body[600];
-    category(s, &admin, "glass", NULL, cat, sizeof cat);
+    api_category(s, &admin, "glass", NULL, cat, sizeof cat);
     snprintf(body, sizeof body,
              "{\"title\":\"Blown Glass Tumbler\",\"price\":{\"amount\":4200},\"category_id\":\"%s\",\"stock\":3,"
              "\"status\":\"active\"}",

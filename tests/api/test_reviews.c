@@ -10,7 +10,6 @@
  * computed from the reviews table itself (aggregates_match).
  */
 #include <criterion/criterion.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,12 +29,6 @@ static struct api_server *start(void)
 /*-----------------------------------------------------------------------------
  * Fixtures (direct SQL)
  */
-static void make_id(char *buf, size_t cap, const char *prefix)
-{
-    static unsigned seq;
-    snprintf(buf, cap, "%s_%026u", prefix, ++seq); /* digits are valid Crockford base32 */
-}
-
 static void now_text(char *buf, size_t cap)
 {
     snprintf(buf, cap, "%lld", api_now_ms());
@@ -45,7 +38,7 @@ static void now_text(char *buf, size_t cap)
 static void make_product(struct api_server *s, const struct api_account *seller, const char *status, char *out)
 {
     char now[32], slug[80];
-    make_id(out, 64, "prd");
+    api_test_id(out, 64, "prd");
     now_text(now, sizeof now);
     snprintf(slug, sizeof slug, "item-%s", out + 4);
     const char *p[] = {out, seller->id, seller->shop_id, slug, status, now};
@@ -62,8 +55,8 @@ static void make_item(struct api_server *s, const char *buyer_id, const struct a
                       const char *product_id, const char *order_status, char *out)
 {
     char order_id[64], now[32];
-    make_id(order_id, sizeof order_id, "ord");
-    make_id(out, 64, "oit");
+    api_test_id(order_id, sizeof order_id, "ord");
+    api_test_id(out, 64, "oit");
     now_text(now, sizeof now);
     const char *o[] = {order_id, buyer_id, seller->id, seller->shop_id, order_status, now};
     cr_assert_eq(api_sql_exec(s,
@@ -174,7 +167,7 @@ Test(reviews, only_a_delivered_item_of_the_buyer_for_this_product_once)
     make_item(s, buyer.id, &seller, bowl, "delivered", bowl_item);
     make_item(s, buyer.id, &seller, mug, "completed", completed_item);
     make_item(s, buyer.id, &seller, draft, "delivered", draft_item);
-    make_id(none, sizeof none, "oit");
+    api_test_id(none, sizeof none, "oit");
 
     /* Not signed in. */
     struct api_response *r = post_review(s, NULL, mug, item, 5, NULL);
@@ -198,7 +191,7 @@ Test(reviews, only_a_delivered_item_of_the_buyer_for_this_product_once)
     api_assert_problem(r, 404, "not_found");
     api_response_free(r);
     char ghost[64];
-    make_id(ghost, sizeof ghost, "prd");
+    api_test_id(ghost, sizeof ghost, "prd");
     r = post_review(s, &buyer, ghost, item, 5, NULL);
     api_assert_problem(r, 404, "not_found");
     api_response_free(r);
@@ -222,7 +215,7 @@ Test(reviews, only_a_delivered_item_of_the_buyer_for_this_product_once)
     api_assert_problem(r, 422, "validation_failed");
     api_response_free(r);
     char media[64], extra[128], now[32];
-    make_id(media, sizeof media, "med");
+    api_test_id(media, sizeof media, "med");
     now_text(now, sizeof now);
     const char *mp[] = {media, other.id, now};
     cr_assert_eq(api_sql_exec(s,
@@ -405,7 +398,7 @@ Test(reviews, aggregates_histogram_sorts_and_pages)
     r = api_get(s, path);
     api_assert_problem(r, 404, "not_found");
     api_response_free(r);
-    make_id(ghost_shop, sizeof ghost_shop, "shp");
+    api_test_id(ghost_shop, sizeof ghost_shop, "shp");
     snprintf(path, sizeof path, "/api/v1/shops/%s/reviews", ghost_shop);
     r = api_get(s, path);
     api_assert_problem(r, 404, "not_found");
@@ -464,7 +457,7 @@ Test(reviews, moderation_takes_reviews_out_of_the_aggregates)
     api_assert_problem(r, 422, "validation_failed");
     api_response_free(r);
     char ghost[64];
-    make_id(ghost, sizeof ghost, "rev");
+    api_test_id(ghost, sizeof ghost, "rev");
     r = moderate(s, &admin, ghost, "hidden");
     api_assert_problem(r, 404, "not_found");
     api_response_free(r);
@@ -558,7 +551,7 @@ Test(reviews, only_the_products_seller_replies_and_only_once)
     api_assert_problem(r, 422, "validation_failed");
     api_response_free(r);
     char ghost[64], ghost_path[128];
-    make_id(ghost, sizeof ghost, "rev");
+    api_test_id(ghost, sizeof ghost, "rev");
     snprintf(ghost_path, sizeof ghost_path, "/api/v1/reviews/%s/reply", ghost);
     r = api_as(s, &seller, "POST", ghost_path, body);
     api_assert_problem(r, 404, "not_found");
@@ -603,22 +596,6 @@ Test(reviews, only_the_products_seller_replies_and_only_once)
 /*-----------------------------------------------------------------------------
  * Concurrency
  */
-struct racer {
-    struct api_server *s;
-    const char *request;
-    int status;
-};
-
-static void *race(void *arg)
-{
-    struct racer *r = arg;
-    size_t n;
-    char *reply = api_raw(r->s, r->request, strlen(r->request), 10000, &n);
-    r->status = reply ? api_raw_status(reply) : 0;
-    free(reply);
-    return NULL;
-}
-
 Test(reviews, racing_reviews_of_one_item_count_once)
 {
     struct api_server *s = start();
@@ -628,24 +605,14 @@ Test(reviews, racing_reviews_of_one_item_count_once)
     char spoon[64];
     make_product(s, &seller, "active", spoon);
     for (int round = 0; round < 5; round++) {
-        char item[64], body[160], *req;
+        char item[64], body[160], path[128];
         make_item(s, buyer.id, &seller, spoon, "delivered", item);
         snprintf(body, sizeof body, "{\"order_item_id\":\"%s\",\"rating\":4}", item);
-        size_t cap = strlen(buyer.auth) + 512;
-        req = malloc(cap);
-        snprintf(req, cap,
-                 "POST /api/v1/products/%s/reviews HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n"
-                 "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                 spoon, buyer.auth, strlen(body), body);
-        struct racer a = {s, req, 0}, b = {s, req, 0};
-        pthread_t ta, tb;
-        pthread_create(&ta, NULL, race, &a);
-        pthread_create(&tb, NULL, race, &b);
-        pthread_join(ta, NULL);
-        pthread_join(tb, NULL);
-        free(req);
-        cr_assert((a.status == 201 && b.status == 409) || (a.status == 409 && b.status == 201),
-                  "round %d: statuses %d and %d", round, a.status, b.status);
+        snprintf(path, sizeof path, "/api/v1/products/%s/reviews", spoon);
+        int st[2];
+        api_as_twice(s, &buyer, "POST", path, body, st);
+        cr_assert((st[0] == 201 && st[1] == 409) || (st[0] == 409 && st[1] == 201), "round %d: statuses %d and %d",
+                  round, st[0], st[1]);
     }
     char agg[64];
     aggregates_match(s, spoon, seller.shop_id, agg, sizeof agg);

@@ -48,19 +48,6 @@ static long long num(json_t *o, const char *key)
     return (long long)json_integer_value(json_object_get(o, key));
 }
 
-static void category(struct api_server *s, const struct api_account *admin, const char *slug, const char *parent,
-                     char *out, size_t cap)
-{
-    char body[300];
-    if (parent != NULL)
-        snprintf(body, sizeof body, "{\"name\":\"%s\",\"slug\":\"%s\",\"parent_id\":\"%s\"}", slug, slug, parent);
-    else
-        snprintf(body, sizeof body, "{\"name\":\"%s\",\"slug\":\"%s\"}", slug, slug);
-    struct api_response *r = req(s, admin, "POST", "/api/v1/categories", body, 201);
-    snprintf(out, cap, "%s", str(r->json, "id"));
-    api_response_free(r);
-}
-
 /* An active product with 5 in stock; tags and materials are JSON arrays ("[]" for none). Its id in out. */
 static void product(struct api_server *s, const struct api_account *seller, const char *title, const char *desc,
                     const char *cat, long price, const char *tags, const char *mats, char *out, size_t cap)
@@ -125,7 +112,7 @@ Test(search, relevance_orders_by_field_weight)
     api_account(s, "seller", "alder", &a);
     api_account(s, "seller", "walnut", &walnut_shop); /* shop name "walnut shop N" */
     char cat[64], t[64], g[64], m[64], sh[64], d[64];
-    category(s, &admin, "kitchen", NULL, cat, sizeof cat);
+    api_category(s, &admin, "kitchen", NULL, cat, sizeof cat);
     /* The same description length everywhere, so only where "walnut" appears differs. */
     product(s, &a, "Kitchen tray", "Walnut veneer. " DESC, cat, 3000, "[]", "[]", d, sizeof d);
     product(s, &walnut_shop, "Cutting board", "Sturdy grain. " DESC, cat, 3000, "[]", "[]", sh, sizeof sh);
@@ -174,9 +161,9 @@ Test(search, filters_sorts_and_pages)
     api_account(s, "seller", "alder", &a);
     api_account(s, "seller", "birch", &b);
     char home[64], vases[64], other[64];
-    category(s, &admin, "home", NULL, home, sizeof home);
-    category(s, &admin, "vases", home, vases, sizeof vases);
-    category(s, &admin, "prints", NULL, other, sizeof other);
+    api_category(s, &admin, "home", NULL, home, sizeof home);
+    api_category(s, &admin, "vases", home, vases, sizeof vases);
+    api_category(s, &admin, "prints", NULL, other, sizeof other);
     char p1[64], p2[64], p3[64], p4[64], p5[64], x[64];
     product(s, &a, "Blue glazed vase", DESC, vases, 1500, "[\"blue\"]", "[\"stoneware\"]", p1, sizeof p1);
     product(s, &a, "Green glazed vase", DESC, vases, 4500, "[\"green\"]", "[\"porcelain\"]", p2, sizeof p2);
@@ -336,10 +323,10 @@ Test(search, facet_counts_equal_filtered_totals)
     api_account(s, "admin", "admin", &admin);
     api_account(s, "seller", "alder", &a);
     char home[64], mugs[64], bowls[64], art[64], id[64];
-    category(s, &admin, "home", NULL, home, sizeof home);
-    category(s, &admin, "mugs", home, mugs, sizeof mugs);
-    category(s, &admin, "bowls", home, bowls, sizeof bowls);
-    category(s, &admin, "art", NULL, art, sizeof art);
+    api_category(s, &admin, "home", NULL, home, sizeof home);
+    api_category(s, &admin, "mugs", home, mugs, sizeof mugs);
+    api_category(s, &admin, "bowls", home, bowls, sizeof bowls);
+    api_category(s, &admin, "art", NULL, art, sizeof art);
     const struct {
         const char *title, *cat, *mats;
         long price;
@@ -395,7 +382,7 @@ Test(search, typo_tolerance)
     api_account(s, "admin", "admin", &admin);
     api_account(s, "seller", "alder", &a);
     char cat[64], v1[64], v2[64], bowl[64];
-    category(s, &admin, "home", NULL, cat, sizeof cat);
+    api_category(s, &admin, "home", NULL, cat, sizeof cat);
     product(s, &a, "Ceramic vase", DESC, cat, 3000, "[]", "[]", v1, sizeof v1);
     product(s, &a, "Tall vase", "A ceramic piece. " DESC, cat, 3000, "[]", "[]", v2, sizeof v2);
     product(s, &a, "Ceramic bowl", DESC, cat, 3000, "[]", "[]", bowl, sizeof bowl);
@@ -439,7 +426,7 @@ Test(search, archived_product_leaves_search_at_once)
     api_account(s, "seller", "alder", &a);
     api_account(s, "seller", "birch", &other);
     char cat[64], id[64], keep[64], path[128];
-    category(s, &admin, "home", NULL, cat, sizeof cat);
+    api_category(s, &admin, "home", NULL, cat, sizeof cat);
     product(s, &a, "Lantern of beaten copper", DESC, cat, 5000, "[\"lantern\"]", "[\"copper\"]", id, sizeof id);
     product(s, &a, "Copper lantern hook", DESC, cat, 900, "[]", "[\"copper\"]", keep, sizeof keep);
     cr_assert_eq(total_of(s, "q=copper%20lantern"), 2);
@@ -488,7 +475,7 @@ Test(search, shop_rename_is_reflected)
     api_account(s, "admin", "admin", &admin);
     api_account(s, "seller", "alder", &a);
     char cat[64], id[64], path[160];
-    category(s, &admin, "home", NULL, cat, sizeof cat);
+    api_category(s, &admin, "home", NULL, cat, sizeof cat);
     product(s, &a, "Linen napkins", DESC, cat, 2000, "[]", "[]", id, sizeof id);
     cr_assert_eq(total_of(s, "q=alder%20napkins"), 1);
     cr_assert_eq(total_of(s, "q=marigold%20napkins"), 0);
@@ -517,7 +504,7 @@ Test(search, suggestions_complete_prefixes_by_frequency)
     api_account(s, "admin", "admin", &admin);
     api_account(s, "seller", "alder", &a);
     char cat[64], id[64];
-    category(s, &admin, "home", NULL, cat, sizeof cat);
+    api_category(s, &admin, "home", NULL, cat, sizeof cat);
     product(s, &a, "Candle holder in brass", DESC, cat, 2000, "[\"candles\",\"brass\"]", "[]", id, sizeof id);
     product(s, &a, "Beeswax candle", DESC, cat, 900, "[\"candles\"]", "[]", id, sizeof id);
     product(s, &a, "Soy candle", DESC, cat, 900, "[\"candles\",\"candle gift\"]", "[]", id, sizeof id);
@@ -570,7 +557,7 @@ Test(search, trending_decays_over_time)
     api_account(s, "admin", "admin", &admin);
     api_account(s, "seller", "alder", &a);
     char cat[64], id[64];
-    category(s, &admin, "home", NULL, cat, sizeof cat);
+    api_category(s, &admin, "home", NULL, cat, sizeof cat);
     product(s, &a, "Walnut bowl", DESC, cat, 3000, "[]", "[]", id, sizeof id);
 
     /* Yesterday-ish and a week ago, written directly: 300 searches 7 days ago weigh less than 100 today. */
@@ -632,7 +619,7 @@ Test(search, rebuild_is_admin_only_and_reindexes)
     api_account(s, "seller", "alder", &a);
     api_account(s, "buyer", "buyer", &buyer);
     char cat[64], id[64];
-    category(s, &admin, "home", NULL, cat, sizeof cat);
+    api_category(s, &admin, "home", NULL, cat, sizeof cat);
     product(s, &a, "Walnut bowl", DESC, cat, 3000, "[]", "[]", id, sizeof id);
     product(s, &a, "Walnut spoon", DESC, cat, 900, "[]", "[]", id, sizeof id);
     /* A product written behind the index's back: not searchable until a rebuild. */
@@ -726,7 +713,7 @@ Test(search, highlights_escape_product_text)
     api_account(s, "admin", "admin", &admin);
     api_account(s, "seller", "alder", &a);
     char cat[64], id[64];
-    category(s, &admin, "home", NULL, cat, sizeof cat);
+    api_category(s, &admin, "home", NULL, cat, sizeof cat);
     product(s, &a, "Vase <script>alert(1)</script> & \\\"co\\\"",
             "Long text before the match, so the snippet starts later: one two three four five six seven eight nine "
             "ten eleven twelve thirteen fourteen fifteen sixteen seventeen. A <b>vase</b> for 'you' & me, with "

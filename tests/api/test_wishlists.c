@@ -7,7 +7,6 @@
  * service has its own suite); the wishlist goes through HTTP.
  */
 #include <criterion/criterion.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,18 +17,12 @@ TestSuite(wishlists, .fini = api_cleanup_all, .timeout = 180);
 
 static const char *const scaled_args[] = {"--rate-limit-scale", "100", NULL};
 
-static void make_id(char *buf, size_t cap, const char *prefix)
-{
-    static unsigned seq;
-    snprintf(buf, cap, "%s_%026u", prefix, ++seq); /* digits are valid Crockford base32 */
-}
-
 /* A product of seller's shop in the given status; its id into out (64 bytes). */
 static void make_product(struct api_server *s, const struct api_account *seller, const char *status, const char *title,
                          char *out)
 {
     char now[32], slug[80];
-    make_id(out, 64, "prd");
+    api_test_id(out, 64, "prd");
     snprintf(now, sizeof now, "%lld", api_now_ms());
     snprintf(slug, sizeof slug, "item-%s", out + 4);
     const char *p[] = {out, seller->id, seller->shop_id, slug, title, status, now};
@@ -109,7 +102,7 @@ Test(wishlists, add_remove_list_and_counts)
     make_product(s, &seller, "active", "Cable hat", hat);
     make_product(s, &seller, "active", "Fingerless mitts", mitts);
     make_product(s, &seller, "draft", "Unfinished", draft);
-    make_id(ghost, sizeof ghost, "prd");
+    api_test_id(ghost, sizeof ghost, "prd");
 
     /* Signed in only. */
     struct api_response *r = add(s, NULL, scarf);
@@ -245,31 +238,6 @@ Test(wishlists, add_remove_list_and_counts)
 /*-----------------------------------------------------------------------------
  * Concurrency: the counter equals the rows however the requests interleave.
  */
-struct racer {
-    struct api_server *s;
-    char request[4096];
-    int status;
-};
-
-static void *race(void *arg)
-{
-    struct racer *r = arg;
-    size_t n;
-    char *reply = api_raw(r->s, r->request, strlen(r->request), 10000, &n);
-    r->status = reply ? api_raw_status(reply) : 0;
-    free(reply);
-    return NULL;
-}
-
-static void raw_request(struct racer *r, const struct api_account *a, const char *method, const char *path,
-                        const char *body)
-{
-    snprintf(r->request, sizeof r->request,
-             "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n%s", method,
-             path, a->auth, body ? "Content-Type: application/json\r\n" : "", body ? strlen(body) : 0,
-             body ? body : "");
-}
-
 Test(wishlists, racing_adds_and_removes_keep_the_count)
 {
     struct api_opts o = {.args = scaled_args};
@@ -282,25 +250,13 @@ Test(wishlists, racing_adds_and_removes_keep_the_count)
     snprintf(body, sizeof body, "{\"product_id\":\"%s\"}", bowl);
     snprintf(path, sizeof path, "/api/v1/wishlist/%s", bowl);
     for (int round = 0; round < 4; round++) {
-        struct racer a = {.s = s}, b = {.s = s};
-        raw_request(&a, &buyer, "POST", "/api/v1/wishlist", body);
-        raw_request(&b, &buyer, "POST", "/api/v1/wishlist", body);
-        pthread_t ta, tb;
-        pthread_create(&ta, NULL, race, &a);
-        pthread_create(&tb, NULL, race, &b);
-        pthread_join(ta, NULL);
-        pthread_join(tb, NULL);
-        cr_assert((a.status == 201 && b.status == 200) || (a.status == 200 && b.status == 201), "adds: %d and %d",
-                  a.status, b.status);
+        int st[2];
+        api_as_twice(s, &buyer, "POST", "/api/v1/wishlist", body, st);
+        cr_assert((st[0] == 201 && st[1] == 200) || (st[0] == 200 && st[1] == 201), "adds: %d and %d", st[0], st[1]);
         cr_assert_eq(wish_count(s, bowl), 1);
-        raw_request(&a, &buyer, "DELETE", path, NULL);
-        raw_request(&b, &buyer, "DELETE", path, NULL);
-        pthread_create(&ta, NULL, race, &a);
-        pthread_create(&tb, NULL, race, &b);
-        pthread_join(ta, NULL);
-        pthread_join(tb, NULL);
-        cr_assert((a.status == 204 && b.status == 404) || (a.status == 404 && b.status == 204), "removes: %d and %d",
-                  a.status, b.status);
+        api_as_twice(s, &buyer, "DELETE", path, NULL, st);
+        cr_assert((st[0] == 204 && st[1] == 404) || (st[0] == 404 && st[1] == 204), "removes: %d and %d", st[0],
+                  st[1]);
         cr_assert_eq(wish_count(s, bowl), 0);
     }
     api_stop(s);
