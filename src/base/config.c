@@ -122,10 +122,48 @@ static const struct option_row options[] = {
     {"s3_region", "ARTISTRY_S3_REGION", C_STR, OFF(s3_region), "us-east-1", 0, 0, "S3 region (SigV4 scope)"},
     {"s3_access_key", "ARTISTRY_S3_ACCESS_KEY", C_STR, OFF(s3_access_key), "", 0, 0, "S3 access key id"},
     {"s3_secret_key", "ARTISTRY_S3_SECRET_KEY", C_STR, OFF(s3_secret_key), "", 0, 0, "S3 secret access key"},
+    /* commerce */
+    {"payments_provider", "ARTISTRY_PAYMENTS_PROVIDER", C_STR, OFF(payments_provider), "local", 0, 0,
+     "payment processor: local (embedded test processor) or stripe"},
+    {"stripe_api_base", "ARTISTRY_STRIPE_API_BASE", C_STR, OFF(stripe_api_base), "https://api.stripe.com", 0, 0,
+     "Stripe API base URL"},
+    {"stripe_secret_key", "ARTISTRY_STRIPE_SECRET_KEY", C_STR, OFF(stripe_secret_key), "", 0, 0, "Stripe secret key"},
+    {"stripe_webhook_secret", "ARTISTRY_STRIPE_WEBHOOK_SECRET", C_STR, OFF(stripe_webhook_secret), "", 0, 0,
+     "Stripe webhook signing secret (whsec_...)"},
+    {"stripe_webhook_tolerance", "ARTISTRY_STRIPE_WEBHOOK_TOLERANCE", C_INT, OFF(stripe_webhook_tolerance), "300", 1,
+     86400, "seconds a signed Stripe webhook stays acceptable"},
+    {"commission_bps", "ARTISTRY_COMMISSION_BPS", C_INT, OFF(commission_bps), "1000", 0, 10000,
+     "platform commission in basis points when the shop has no own rate"},
+    {"checkout_hold_minutes", "ARTISTRY_CHECKOUT_HOLD_MINUTES", C_INT, OFF(checkout_hold_minutes), "30", 1, 10080,
+     "minutes an unpaid checkout keeps its stock reserved"},
+    {"order_release_days", "ARTISTRY_ORDER_RELEASE_DAYS", C_INT, OFF(order_release_days), "3", 0, 365,
+     "days after delivery before an undisputed order's escrow is released"},
+    {"milestone_approval_days", "ARTISTRY_MILESTONE_APPROVAL_DAYS", C_INT, OFF(milestone_approval_days), "7", 0, 365,
+     "days a buyer has to approve a delivered milestone before it auto-approves"},
+    {"payout_min_amount", "ARTISTRY_PAYOUT_MIN_AMOUNT", C_I64, OFF(payout_min_amount), "1000", 1, INT64_C(1) << 40,
+     "smallest payout a seller may request, minor units"},
+    {"shippo_api_base", "ARTISTRY_SHIPPO_API_BASE", C_STR, OFF(shippo_api_base), "https://api.goshippo.com", 0, 0,
+     "Shippo API base URL"},
+    {"shippo_token", "ARTISTRY_SHIPPO_TOKEN", C_STR, OFF(shippo_token), "", 0, 0,
+     "Shippo API token; empty: seller rate tables only"},
+    /* AI vision */
+    {"vision_generator", "ARTISTRY_VISION_GENERATOR", C_STR, OFF(vision_generator), "local", 0, 0,
+     "concept image generator: local (offline renderer) or openai (any OpenAI-compatible images API)"},
+    {"openai_base_url", "ARTISTRY_OPENAI_BASE_URL", C_STR, OFF(openai_base_url), "https://api.openai.com", 0, 0,
+     "OpenAI-compatible images API base URL"},
+    {"openai_api_key", "ARTISTRY_OPENAI_API_KEY", C_STR, OFF(openai_api_key), "", 0, 0, "images API key"},
+    {"openai_model", "ARTISTRY_OPENAI_MODEL", C_STR, OFF(openai_model), "dall-e-3", 0, 0, "images model"},
+    {"openai_timeout_ms", "ARTISTRY_OPENAI_TIMEOUT_MS", C_INT, OFF(openai_timeout_ms), "60000", 100, 600000,
+     "images API request timeout, ms"},
+    {"vision_per_minute", "ARTISTRY_VISION_PER_MINUTE", C_INT, OFF(vision_per_minute), "6", 1, 100000,
+     "concept generations a user may start per minute"},
+    {"vision_daily_cap", "ARTISTRY_VISION_DAILY_CAP", C_INT, OFF(vision_daily_cap), "100", 1, 1000000,
+     "concept images a user may generate per day"},
     {"config", "ARTISTRY_CONFIG", C_STR, OFF(config_file), "", 0, 0, "configuration file"},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])
+_Static_assert(NOPTIONS <= sizeof((struct config *)0)->_alloc / sizeof(char *), "config: grow _alloc");
 
 static char **str_slot(struct config *cfg, const struct option_row *o)
 {

@@ -67,8 +67,29 @@ struct config {
     char *s3_region;
     char *s3_access_key;
     char *s3_secret_key;
+    /* commerce: payments, orders, escrow, payouts, shipping */
+    char *payments_provider;      /* "local" (embedded test processor) or "stripe" */
+    char *stripe_api_base;        /* https://api.stripe.com (tests: a local fake) */
+    char *stripe_secret_key;
+    char *stripe_webhook_secret;  /* whsec_... */
+    int stripe_webhook_tolerance; /* seconds a signed webhook stays acceptable */
+    int commission_bps;           /* platform commission when the shop has none, basis points */
+    int checkout_hold_minutes;    /* unpaid reservations expire after this */
+    int order_release_days;       /* delivered orders release escrow after this unless disputed */
+    int milestone_approval_days;  /* delivered milestones auto-approve after this */
+    int64_t payout_min_amount;    /* smallest payout, minor units */
+    char *shippo_api_base;        /* https://api.goshippo.com */
+    char *shippo_token;           /* empty: seller rate tables only */
+    /* AI vision */
+    char *vision_generator;       /* "local" (offline concept renderer) or "openai" */
+    char *openai_base_url;        /* any OpenAI-compatible images API */
+    char *openai_api_key;
+    char *openai_model;
+    int openai_timeout_ms;
+    int vision_per_minute;        /* generations per user per minute */
+    int vision_daily_cap;         /* images per user per day */
     char *config_file;
-    char *_alloc[96];      /* strings owned by this struct, by option row */
+    char *_alloc[160];      /* strings owned by this struct, by option row */
 };
 
 /** Fill cfg with defaults. */

@@ -23,6 +23,7 @@
 #include "db/migrate.h"
 #include "http/http.h"
 #include "http/server.h"
+#include "platform/events.h"
 #include "platform/jobs.h"
 
 static int init_modules(struct app *app, size_t *inited)
@@ -89,6 +90,7 @@ static int run(int argc, char **argv, bool with_http)
         return rc;
     }
     app.jobs = jobs_registry_new();
+    events_register_jobs(app.jobs);
     if (cfg.job_diagnostics)
         jobs_register_diagnostics(app.jobs);
     if (cli__prepare_dirs(&cfg) != 0)
