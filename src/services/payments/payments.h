@@ -117,4 +117,15 @@ struct payments_transfer_req {
 int payments_transfer_request(struct db *tx, const struct payments_transfer_req *req, char id_out[ID_MAX_LEN],
                               struct db_error *err);
 
+/**
+ * Other services react to processor webhook events they own (payout.paid,
+ * payout.failed…): fn is called with the verified, deduplicated event's
+ * data.object, inside a transaction on db that also marks the event
+ * processed. Return 0, or -1 to roll back (the event stays unprocessed and
+ * the processor's retry delivers it again). prefix matches the event type's
+ * start ("payout."). Register at module init.
+ */
+typedef int (*payments_webhook_fn)(struct db *tx, const char *type, json_t *object, struct db_error *err);
+void payments_on_webhook(const char *prefix, payments_webhook_fn fn);
+
 #endif
