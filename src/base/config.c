@@ -146,6 +146,8 @@ static const struct option_row options[] = {
      "Shippo API base URL"},
     {"shippo_token", "ARTISTRY_SHIPPO_TOKEN", C_STR, OFF(shippo_token), "", 0, 0,
      "Shippo API token; empty: seller rate tables only"},
+    {"shippo_webhook_token", "ARTISTRY_SHIPPO_WEBHOOK_TOKEN", C_STR, OFF(shippo_webhook_token), "", 0, 0,
+     "secret token Shippo tracking webhooks carry in ?token=; empty: the webhook is refused"},
     /* AI vision */
     {"vision_generator", "ARTISTRY_VISION_GENERATOR", C_STR, OFF(vision_generator), "local", 0, 0,
      "concept image generator: local (offline renderer) or openai (any OpenAI-compatible images API)"},
@@ -159,6 +161,10 @@ static const struct option_row options[] = {
      "concept generations a user may start per minute"},
     {"vision_daily_cap", "ARTISTRY_VISION_DAILY_CAP", C_INT, OFF(vision_daily_cap), "100", 1, 1000000,
      "concept images a user may generate per day"},
+    {"recs_update_ms", "ARTISTRY_RECS_UPDATE_MS", C_I64, OFF(recs_update_ms), "10000", 100, INT64_C(86400000),
+     "how often the recommendation model takes in new purchases, wishlists and views, ms"},
+    {"retention_interval_ms", "ARTISTRY_RETENTION_INTERVAL_MS", C_I64, OFF(retention_interval_ms), "300000", 100,
+     INT64_C(86400000), "how often expired tokens, old jobs and processed webhook events are deleted, ms"},
     {"config", "ARTISTRY_CONFIG", C_STR, OFF(config_file), "", 0, 0, "configuration file"},
 };
 

@@ -80,6 +80,7 @@ struct config {
     int64_t payout_min_amount;    /* smallest payout, minor units */
     char *shippo_api_base;        /* https://api.goshippo.com */
     char *shippo_token;           /* empty: seller rate tables only */
+    char *shippo_webhook_token;   /* ?token= of POST /shipping/webhooks/shippo; empty: refused */
     /* AI vision */
     char *vision_generator;       /* "local" (offline concept renderer) or "openai" */
     char *openai_base_url;        /* any OpenAI-compatible images API */
@@ -88,6 +89,8 @@ struct config {
     int openai_timeout_ms;
     int vision_per_minute;        /* generations per user per minute */
     int vision_daily_cap;         /* images per user per day */
+    int64_t recs_update_ms;       /* recommendations: the co-occurrence model and trending are updated this often */
+    int64_t retention_interval_ms; /* housekeeping deletes run this often */
     char *config_file;
     char *_alloc[160];      /* strings owned by this struct, by option row */
 };

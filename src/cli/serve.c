@@ -25,6 +25,8 @@
 #include "http/server.h"
 #include "platform/events.h"
 #include "platform/jobs.h"
+#include "platform/retention.h"
+#include "platform/ticker.h"
 
 static int init_modules(struct app *app, size_t *inited)
 {
@@ -75,6 +77,7 @@ static int run(int argc, char **argv, bool with_http)
     size_t inited = 0;
     struct http_server *srv = NULL;
     struct job_workers *workers = NULL;
+    struct ticker *housekeeping = NULL;
 
     int rc = cli__load_config(&cfg, argc, argv);
     if (rc != 0) {
@@ -110,12 +113,14 @@ static int run(int argc, char **argv, bool with_http)
         goto out;
     if (with_http && (srv = http_server_start(&app)) == NULL)
         goto out;
+    housekeeping = retention_start(&app);
     app.server = srv;
     int sig = wait_for_signal();
     log_info("shutting down", "signal %d", sig);
     status = 0;
 out:
     http_server_stop(srv, 10000);
+    ticker_stop(housekeeping);
     jobs_workers_stop(workers);
     fini_modules(&app, inited);
     jobs_registry_free(app.jobs);
