@@ -4,12 +4,20 @@
  * Random bits come from getrandom(2) (the kernel CSPRNG), read in batches per
  * thread to keep the syscall off the hot path.
  *
- * Caveats: ids made in the same millisecond are not monotonic among
- * themselves; they only sort by millisecond.
+ * Ids are monotonic within the process (the ULID spec's monotonic mode): an
+ * id made in the same millisecond as the previous one (or while the clock
+ * stepped back) reuses that millisecond and adds one to the previous random
+ * part, so rows made in a burst sort in the order they were made and a
+ * (created_at, id) keyset order is the creation order.
+ *
+ * Caveats: monotonic per process only; two server instances interleave
+ * within a millisecond. Ids are identifiers, not secrets: the next id of a
+ * burst is guessable, and every read checks ownership anyway.
  */
 #include "base/ids.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -55,13 +63,29 @@ void random_bytes(void *buf, size_t n)
 
 char *id_generate(const char *prefix, char *buf, size_t cap)
 {
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static uint64_t last_ms;
+    static unsigned char last_rand[10];
     unsigned char raw[16];
     uint64_t ms = (uint64_t)time_now_ms();
+    pthread_mutex_lock(&lock);
+    if (ms > last_ms) {
+        last_ms = ms;
+        random_bytes(last_rand, sizeof last_rand);
+    } else {
+        int i = (int)sizeof last_rand - 1;
+        while (i >= 0 && ++last_rand[i] == 0) /* +1 with carry */
+            i--;
+        if (i < 0) /* 2^80 ids in one millisecond: borrow the next one */
+            last_ms++;
+    }
+    ms = last_ms;
+    memcpy(raw + 6, last_rand, sizeof last_rand);
+    pthread_mutex_unlock(&lock);
     for (int i = 5; i >= 0; i--) {
         raw[i] = (unsigned char)(ms & 0xff);
         ms >>= 8;
     }
-    random_bytes(raw + 6, 10);
     size_t plen = strlen(prefix);
     APP_ASSERT(plen + 1 + ID_BODY_LEN < cap);
     memcpy(buf, prefix, plen);

@@ -20,7 +20,7 @@ struct account_kind {
 };
 
 static const struct account_kind kinds[] = {
-    [LEDGER_CASH] = {"platform:cash:%s", "asset", 0, 0},
+    [LEDGER_CASH] = {"platform:cash:%s", "asset", 0, 1},
     [LEDGER_ESCROW] = {"platform:escrow:%s", "liability", 0, 0},
     [LEDGER_FEES] = {"platform:fees:%s", "revenue", 0, 0},
     [LEDGER_PAYOUTS] = {"platform:payouts:%s", "liability", 0, 0},

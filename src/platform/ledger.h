@@ -5,7 +5,11 @@
  *
  * Accounts (ledger_accounts.code, one currency each, created on first use):
  *
- *   platform:cash:CUR          asset      money at the processor: the platform balance
+ *   platform:cash:CUR          asset      money at the processor: the platform balance. May go
+ *                                         negative: a refund after the seller was paid out comes
+ *                                         out of the platform's balance, and the processor debits
+ *                                         the operator's bank account for a negative balance (the
+ *                                         seller's negative available balance is what is owed back)
  *   platform:escrow:CUR        liability  captured and held for an order or a milestone
  *   platform:fees:CUR          revenue    commission earned
  *   platform:payouts:CUR       liability  payouts on their way to sellers' banks
@@ -36,8 +40,9 @@
  * Balances are kept per account in ledger_accounts.balance (natural sign:
  * debit-positive for assets, credit-positive for the rest), updated with the
  * entries, and always equal to the sum of the account's entries (tests check
- * both). A CHECK keeps every balance but seller available from going
- * negative, so an overdraw fails the whole transaction (DB_E_CHECK).
+ * both). A CHECK keeps every balance but platform cash and seller available
+ * from going negative, so an overdraw of escrow, fees, buyer funds, seller
+ * pending or payouts fails the whole transaction (DB_E_CHECK).
  *
  * Every posting carries an idempotency key ("capture:pay_…"): posting the
  * same business event twice writes nothing the second time.

@@ -2,6 +2,7 @@
  * test_base.c — arenas, ids, time, string buffers.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -53,6 +54,28 @@ Test(ids, format_prefix_and_order)
     cr_assert_not(id_valid("usr_01JDQ8V7R3X1W9ZK4M2N5P6Q7U", NULL), "U is not Crockford");
     cr_assert_not(id_valid("USR_01JDQ8V7R3X1W9ZK4M2N5P6Q7R", NULL));
     cr_assert_not(id_valid("1", NULL));
+}
+
+/* A burst inside one millisecond still sorts in the order it was made, across threads. */
+static void *make_ids(void *arg)
+{
+    char(*ids)[ID_MAX_LEN] = arg;
+    for (int i = 0; i < 500; i++)
+        id_generate("x", ids[i], ID_MAX_LEN);
+    return NULL;
+}
+
+Test(ids, monotonic_within_a_millisecond)
+{
+    static char ids[4][500][ID_MAX_LEN];
+    pthread_t t[4];
+    for (int k = 0; k < 4; k++)
+        cr_assert_eq(pthread_create(&t[k], NULL, make_ids, ids[k]), 0);
+    for (int k = 0; k < 4; k++)
+        pthread_join(t[k], NULL);
+    for (int k = 0; k < 4; k++)
+        for (int i = 1; i < 500; i++)
+            cr_assert(strcmp(ids[k][i - 1], ids[k][i]) < 0, "%s then %s", ids[k][i - 1], ids[k][i]);
 }
 
 Test(ids, unique)
