@@ -3,7 +3,8 @@
  *
  * Order: CORS preflight → 404/405 → rate limit per client IP (429) → 413 →
  * 415 → 400 malformed JSON → auth (401/403) → rate limit per user (429) →
- * parameters (400) → body fields (422) → handler. Size and
+ * parameters (400) → body fields (422) → Idempotency-Key (http/idempotency.h:
+ * replay or 409) → handler. Size and
  * syntax come before auth so that a client learns about a broken request
  * without credentials, and field-level validation comes after auth so that
  * the schema is not disclosed to anonymous callers.
@@ -20,6 +21,7 @@
 #include "base/log.h"
 #include "http/errors.h"
 #include "http/http_int.h"
+#include "http/idempotency.h"
 #include "http/offload.h"
 #include "http/ratelimit.h"
 #include "http/validate.h"
@@ -250,6 +252,8 @@ static void start_offload(struct req_ctx *c)
 
 enum MHD_Result http__finish(struct req_ctx *c)
 {
+    if (c->idem_claimed)
+        idempotency_finish(c);
     add_cors(c);
     return http__send(c);
 }
@@ -336,6 +340,8 @@ enum MHD_Result http__dispatch(struct req_ctx *c)
         http__problem(c, &err);
         goto send;
     }
+    if (idempotency_begin(c) == IDEM_ANSWERED)
+        goto send;
     if (rt->handler(req, &err) != 0) {
         if (err.code == NULL)
             err.code = "internal_error";

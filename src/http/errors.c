@@ -42,6 +42,12 @@ static const struct code_row codes[] = {
     {"idempotency_key_reused", 409, "Idempotency key reused with a different request"},
     {"idempotency_in_progress", 409, "A request with this idempotency key is in progress"},
     {"out_of_stock", 409, "Out of stock"},
+    /* orders (cart, checkout, order state machine) */
+    {"price_changed", 409, "Price changed"},
+    {"product_unavailable", 409, "Product unavailable"},
+    {"cart_empty", 422, "Cart is empty"},
+    {"shipping_unavailable", 422, "No shipping to this destination"},
+    {"currency_mismatch", 422, "Currencies differ"},
     {"media_in_use", 409, "Media in use"},
     {"gone", 410, "Gone"},
     {"length_required", 411, "Length required"},
@@ -57,6 +63,11 @@ static const struct code_row codes[] = {
     {"locked", 423, "Locked"},
     {"rate_limited", 429, "Too many requests"},
     {"request_header_too_large", 431, "Request header fields too large"},
+    /* payments (src/services/payments) */
+    {"insufficient_funds", 402, "Insufficient funds"},
+    {"payment_authentication_failed", 402, "Payment authentication failed"},
+    {"invalid_signature", 400, "Invalid webhook signature"},
+    {"refund_exceeds_refundable", 409, "Refund exceeds what is left to refund"},
     {"internal_error", 500, "Internal server error"},
     {"not_implemented", 501, "Not implemented"},
     {"upstream_error", 502, "Upstream service error"},
@@ -64,6 +75,28 @@ static const struct code_row codes[] = {
     {"service_unavailable", 503, "Service unavailable"},
     {"database_busy", 503, "Database busy"},
     {"upstream_timeout", 504, "Upstream service timed out"},
+    /* vision (src/services/vision): quotas, and the problems a failed image carries */
+    {"vision_image_not_ready", 409, "Image not ready"},
+    {"vision_rate_limited", 429, "Too many image generations"},
+    {"vision_daily_cap_reached", 429, "Daily image cap reached"},
+    {"vision_content_refused", 422, "Refused by the provider's content policy"},
+    {"vision_provider_rejected", 422, "Image request rejected by the provider"},
+    {"vision_render_failed", 500, "Concept rendering failed"},
+    {"vision_provider_auth", 502, "Image provider refused our credentials"},
+    {"vision_provider_error", 502, "Image provider error"},
+    {"vision_provider_unavailable", 503, "Image provider unavailable"},
+    {"vision_provider_timeout", 504, "Image provider timed out"},
+    /* shipping (src/services/shipping) */
+    {"order_not_shippable", 409, "Order is not in a state to ship"},
+    {"shipping_labels_unavailable", 409, "Shipping labels are not configured"},
+    {"no_shipping_rate", 422, "No shipping rate matches"},
+    {"label_purchase_failed", 502, "Shipping label purchase failed"},
+    {"invalid_webhook_token", 401, "Invalid webhook token"},
+    /* idempotency middleware (src/http/idempotency.c) and payouts (src/services/payouts) */
+    {"invalid_idempotency_key", 400, "Invalid Idempotency-Key header"},
+    {"insufficient_balance", 409, "Insufficient available balance"},
+    {"payout_below_minimum", 422, "Payout below the minimum amount"},
+    {"payout_account_unavailable", 409, "No payout account"},
 };
 
 static const struct code_row *find(const char *code)

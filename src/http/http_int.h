@@ -38,6 +38,7 @@ struct req_ctx {
     route_handler offload_fn; /* set by req_offload: run on the slow pool */
     bool offloaded;           /* suspended, waiting for the slow pool */
     atomic_bool offload_done; /* the slow pool finished; send on resume */
+    bool idem_claimed;        /* owns an Idempotency-Key (http/idempotency.c): finish stores the response */
     char scratch[1024];
 };
 

@@ -39,6 +39,7 @@ struct payproc_intent {
     const char *customer_ref;   /* our buyer id, for metadata */
 };
 
+/* Every op fills *out and returns 0 when out->ok, -1 otherwise (out->retryable and error_code say why). */
 struct payproc_ops {
     const char *name; /* "local" or "stripe": the provider column */
     int (*intent_create)(struct app *app, const struct payproc_intent *in, struct payproc_result *out);
@@ -56,7 +57,35 @@ struct payproc_ops {
     /* A payout from the connected account destination to its bank. */
     int (*payout)(struct app *app, const char *destination, int64_t amount, const char *currency, const char *idem,
                   struct payproc_result *out);
+    /*
+     * The customer's authentication step of an intent in requires_action
+     * (approve: 1 passes, 0 fails). The local processor only: NULL for
+     * Stripe, where the customer authenticates on Stripe's page and the
+     * outcome arrives by webhook.
+     */
+    int (*intent_authenticate)(struct app *app, const char *ref, int approve, struct payproc_result *out);
 };
+
+/*
+ * The local processor (payments_provider "local"): offline and
+ * deterministic. Every object id derives from its idempotency key
+ * (pi_local_<id>, re_local_<key>, tr_local_<key>, trr_local_<key>,
+ * po_local_<key>), so a repeated call answers the same object.
+ *   - confirm: 4242424242424242, 4000002760003184, 5555555555554444,
+ *     pm_card_visa, pm_card_mastercard succeed; 4000000000000002 and
+ *     pm_card_visa_chargeDeclined fail card_declined (decline
+ *     generic_decline); 4000000000009995 and
+ *     pm_card_visa_chargeDeclinedInsufficientFunds fail insufficient_funds;
+ *     4000002500003155 and pm_card_authenticationRequired go to
+ *     requires_action (next_action "local_authenticate"), then
+ *     intent_authenticate decides; anything else fails incorrect_number.
+ *   - payouts: an amount whose last two digits are 13 (e.g. 1013) fails,
+ *     not retryable, error_code "account_closed" and status "failed"; every
+ *     other payout is paid at once (status "paid").
+ *   - refunds, transfers and reversals succeed at once.
+ *   - intent_get is not supported (ok = 0, error_code "unsupported").
+ */
+#define PAYPROC_LOCAL_PAYOUT_FAIL_CENTS 13
 
 /** The configured processor (never NULL once the app is initialised). */
 const struct payproc_ops *payproc_get(const struct app *app);

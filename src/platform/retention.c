@@ -44,6 +44,10 @@ static const struct rule {
     {"jobs (dead)",
      "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state = 'dead' AND finished_at < $1 LIMIT $2)",
      30 * DAY_MS},
+    {"idempotency_keys",
+     "DELETE FROM idempotency_keys WHERE (scope, idem_key) IN "
+     "(SELECT scope, idem_key FROM idempotency_keys WHERE expires_at < $1 LIMIT $2)",
+     0},
     {"webhook_events_in",
      "DELETE FROM webhook_events_in WHERE id IN (SELECT id FROM webhook_events_in "
      "WHERE status IN ('processed', 'ignored') AND received_at < $1 LIMIT $2)",

@@ -11,6 +11,7 @@
  *   auth_sessions      a day after the refresh token expired
  *   login_attempts     after 90 days (kept for the account export and audit)
  *   jobs               succeeded: after 7 days; dead: after 30 days
+ *   idempotency_keys   once expired (24 h after the first request)
  *   webhook_events_in  processed or ignored: after 30 days (providers
  *                      redeliver for at most a few days, so dedupe holds)
  * On SQLite it also runs PRAGMA optimize once an hour.

@@ -4,6 +4,7 @@
  * Endpoints (under /api/v1):
  *   GET/POST          /shipping/rate-tables          (seller) my rate tables
  *   GET/PATCH/DELETE  /shipping/rate-tables/:id      (seller) one table with its rates
+ *   PUT               /shipping/rate-tables/:id/products (seller) pin products to the table
  *   POST              /shipping/quote                (anyone) options for items to a destination
  *   GET               /orders/:id/shipments          (buyer, seller, admin) shipments with events
  *   POST              /orders/:id/shipments/label    (seller) buy a label (Shippo)
