@@ -11,7 +11,8 @@ set -euo pipefail
 profile="${1:-run}"
 
 build_pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
-            libpq-dev libsodium-dev libjwt-dev libcurl4-openssl-dev libssl-dev libvips-dev sqlite3)
+            libpq-dev libsodium-dev libjwt-dev libcurl4-openssl-dev libssl-dev libvips-dev sqlite3
+            fonts-dejavu-core) # fonts-dejavu-core: labels of the offline concept renderer (vips_text)
 test_pkgs=(libcriterion-dev postgresql postgresql-contrib clang libclang-rt-14-dev curl)
 bench_pkgs=(wrk nginx-light)
 
