@@ -13,65 +13,11 @@
 #include <string.h>
 
 #include "api_client.h"
+#include "shipping_testlib.h"
 
 TestSuite(shipping, .fini = api_cleanup_all, .timeout = 180);
 
 static const char *const scaled_args[] = {"--rate-limit-scale", "100", NULL};
-
-/* An active product of seller's shop; its id into out (64 bytes). weight 0: unknown. */
-static void make_product(struct api_server *s, const struct api_account *seller, long price, long weight, char *out)
-{
-    char now[32], slug[80], pr[32], w[32];
-    api_test_id(out, 64, "prd");
-    snprintf(now, sizeof now, "%lld", api_now_ms());
-    snprintf(slug, sizeof slug, "item-%s", out + 4);
-    snprintf(pr, sizeof pr, "%ld", price);
-    snprintf(w, sizeof w, "%ld", weight);
-    const char *p[] = {out, seller->id, seller->shop_id, slug, pr, now, w};
-    cr_assert_eq(api_sql_exec(s,
-                              "INSERT INTO products (id, seller_id, shop_id, slug, title, price_amount, currency, "
-                              "status, stock, weight_grams, created_at, updated_at) VALUES ($1, $2, $3, $4, 'Thing', "
-                              "CAST($5 AS BIGINT), 'USD', 'active', 10, NULLIF(CAST($7 AS INTEGER), 0), "
-                              "CAST($6 AS BIGINT), CAST($6 AS BIGINT))",
-                              p, 7),
-                 0);
-}
-
-static void shop_country(struct api_server *s, const struct api_account *seller, const char *country)
-{
-    const char *p[] = {seller->shop_id, country};
-    cr_assert_eq(api_sql_exec(s, "UPDATE shops SET country = $2, currency = 'USD' WHERE id = $1", p, 2), 0);
-}
-
-/* POST a rate table; returns its id in out (64 bytes); asserts 201. */
-static void make_table(struct api_server *s, const struct api_account *seller, const char *json, char *out)
-{
-    struct api_response *r = api_as(s, seller, "POST", "/api/v1/shipping/rate-tables", json);
-    cr_assert_eq(r->status, 201, "create table: %ld %s", r->status, r->body);
-    snprintf(out, 64, "%s", json_string_value(json_object_get(r->json, "id")));
-    api_response_free(r);
-}
-
-/* POST /shipping/quote; the options of the first shop (a borrowed array inside *keep). */
-static json_t *quote(struct api_server *s, const char *country, const char *items, struct api_response **keep)
-{
-    char body[2048];
-    snprintf(body, sizeof body, "{\"country\":\"%s\",\"items\":%s}", country, items);
-    struct api_response *r = api_as(s, NULL, "POST", "/api/v1/shipping/quote", body);
-    cr_assert_eq(r->status, 200, "quote: %ld %s", r->status, r->body);
-    *keep = r;
-    return json_object_get(json_array_get(json_object_get(r->json, "shops"), 0), "options");
-}
-
-static long opt_amount(json_t *opts, size_t i)
-{
-    return (long)json_integer_value(json_object_get(json_object_get(json_array_get(opts, i), "amount"), "amount"));
-}
-
-static const char *opt_str(json_t *opts, size_t i, const char *key)
-{
-    return json_string_value(json_object_get(json_array_get(opts, i), key));
-}
 
 /* Quote one product (qty) to country and return the cheapest amount, or -1 when nothing ships. */
 static long cheapest(struct api_server *s, const char *country, const char *pid, int qty)
@@ -79,8 +25,8 @@ static long cheapest(struct api_server *s, const char *country, const char *pid,
     char items[256];
     snprintf(items, sizeof items, "[{\"product_id\":\"%s\",\"quantity\":%d}]", pid, qty);
     struct api_response *r;
-    json_t *o = quote(s, country, items, &r);
-    long v = json_array_size(o) > 0 ? opt_amount(o, 0) : -1;
+    json_t *o = ship_quote(s, country, items, &r);
+    long v = json_array_size(o) > 0 ? ship_opt_amount(o, 0) : -1;
     api_response_free(r);
     return v;
 }
@@ -104,7 +50,7 @@ Test(shipping, rate_tables_crud_validation_and_ownership)
     api_account(s, "seller", "potter", &seller);
     api_account(s, "seller", "weaver", &other);
     api_account(s, "buyer", "bea", &buyer);
-    shop_country(s, &seller, "US");
+    ship_shop_country(s, &seller, "US");
 
     const char *body = "{\"name\":\"Standard\",\"basis\":\"weight\",\"rates\":" STD_RATES "}";
     struct api_response *r = api_as(s, NULL, "POST", "/api/v1/shipping/rate-tables", body);
@@ -147,8 +93,8 @@ Test(shipping, rate_tables_crud_validation_and_ownership)
 
     /* The first table becomes the default; a second default replaces it. */
     char std[64], exp[64];
-    make_table(s, &seller, body, std);
-    make_table(s, &seller,
+    ship_make_table(s, &seller, body, std);
+    ship_make_table(s, &seller,
                "{\"name\":\"Express\",\"is_default\":true,\"rates\":[{\"zone\":\"domestic\",\"amount\":1500}]}", exp);
     char path[128];
     snprintf(path, sizeof path, "/api/v1/shipping/rate-tables/%s", std);
@@ -228,12 +174,12 @@ Test(shipping, quote_zones_bands_and_free_threshold)
     struct api_server *s = api_start(&o);
     struct api_account seller;
     api_account(s, "seller", "smith", &seller);
-    shop_country(s, &seller, "US");
+    ship_shop_country(s, &seller, "US");
     char std[64], light[64], heavy[64], unknown[64];
-    make_table(s, &seller, "{\"name\":\"Standard\",\"basis\":\"weight\",\"rates\":" STD_RATES "}", std);
-    make_product(s, &seller, 2500, 400, light);
-    make_product(s, &seller, 4000, 1200, heavy);
-    make_product(s, &seller, 1000, 0, unknown);
+    ship_make_table(s, &seller, "{\"name\":\"Standard\",\"basis\":\"weight\",\"rates\":" STD_RATES "}", std);
+    ship_make_product(s, &seller, 2500, 400, light);
+    ship_make_product(s, &seller, 4000, 1200, heavy);
+    ship_make_product(s, &seller, 1000, 0, unknown);
 
     /* Domestic, weight bands: 400 g → first band; 2 x 400 g → 500 + 100 for the second item. */
     cr_assert_eq(cheapest(s, "US", light, 1), 500);
@@ -249,17 +195,17 @@ Test(shipping, quote_zones_bands_and_free_threshold)
     struct api_response *r;
     char items[256];
     snprintf(items, sizeof items, "[{\"product_id\":\"%s\",\"quantity\":4}]", light);
-    json_t *opts = quote(s, "jp", items, &r);
+    json_t *opts = ship_quote(s, "jp", items, &r);
     cr_assert_eq(json_array_size(opts), 1, "%s", r->body);
-    cr_assert_eq(opt_amount(opts, 0), 0);
+    cr_assert_eq(ship_opt_amount(opts, 0), 0);
     cr_assert(json_is_true(json_object_get(json_array_get(opts, 0), "free")));
-    cr_assert_str_eq(opt_str(opts, 0, "id"), std);
-    cr_assert_str_eq(opt_str(opts, 0, "name"), "Standard");
-    cr_assert_str_eq(opt_str(opts, 0, "provider"), "rate_table");
+    cr_assert_str_eq(ship_opt_str(opts, 0, "id"), std);
+    cr_assert_str_eq(ship_opt_str(opts, 0, "name"), "Standard");
+    cr_assert_str_eq(ship_opt_str(opts, 0, "provider"), "rate_table");
     api_response_free(r);
     /* Days come from the band. */
     snprintf(items, sizeof items, "[{\"product_id\":\"%s\",\"quantity\":1}]", light);
-    opts = quote(s, "US", items, &r);
+    opts = ship_quote(s, "US", items, &r);
     cr_assert_eq(json_integer_value(json_object_get(json_array_get(opts, 0), "min_days")), 2);
     cr_assert_eq(json_integer_value(json_object_get(json_array_get(opts, 0), "max_days")), 4);
     api_response_free(r);
@@ -268,10 +214,10 @@ Test(shipping, quote_zones_bands_and_free_threshold)
     char std2[64];
     struct api_account local;
     api_account(s, "seller", "localonly", &local);
-    shop_country(s, &local, "US");
-    make_table(s, &local, "{\"name\":\"Local\",\"rates\":[{\"zone\":\"domestic\",\"amount\":300}]}", std2);
+    ship_shop_country(s, &local, "US");
+    ship_make_table(s, &local, "{\"name\":\"Local\",\"rates\":[{\"zone\":\"domestic\",\"amount\":300}]}", std2);
     char lp[64];
-    make_product(s, &local, 1000, 100, lp);
+    ship_make_product(s, &local, 1000, 100, lp);
     snprintf(items, sizeof items, "[{\"product_id\":\"%s\",\"quantity\":1}]", lp);
     r = api_as(
         s, NULL, "POST", "/api/v1/shipping/quote",
@@ -305,28 +251,28 @@ Test(shipping, quote_quantity_basis_pinned_and_mixed_carts)
     struct api_server *s = api_start(&o);
     struct api_account seller;
     api_account(s, "seller", "glass", &seller);
-    shop_country(s, &seller, "GB");
+    ship_shop_country(s, &seller, "GB");
     char std[64], exp[64], a[64], b[64];
-    make_table(
+    ship_make_table(
         s, &seller,
         "{\"name\":\"Standard\",\"rates\":[{\"zone\":\"domestic\",\"min_value\":1,\"max_value\":4,"
         "\"amount\":400,\"additional_item_amount\":50},{\"zone\":\"domestic\",\"min_value\":4,\"amount\":1000}]}",
         std);
-    make_table(s, &seller,
+    ship_make_table(s, &seller,
                "{\"name\":\"Express\",\"basis\":\"flat\",\"rates\":[{\"zone\":\"domestic\",\"amount\":1200}]}", exp);
-    make_product(s, &seller, 1000, 100, a);
-    make_product(s, &seller, 1000, 100, b);
+    ship_make_product(s, &seller, 1000, 100, a);
+    ship_make_product(s, &seller, 1000, 100, b);
 
     /* Unpinned: both services, cheapest first; quantity bands. */
     char items[512];
     snprintf(items, sizeof items, "[{\"product_id\":\"%s\",\"quantity\":2}]", a);
     struct api_response *r;
-    json_t *opts = quote(s, "GB", items, &r);
+    json_t *opts = ship_quote(s, "GB", items, &r);
     cr_assert_eq(json_array_size(opts), 2, "%s", r->body);
-    cr_assert_eq(opt_amount(opts, 0), 450);
-    cr_assert_str_eq(opt_str(opts, 0, "id"), std);
-    cr_assert_eq(opt_amount(opts, 1), 1200);
-    cr_assert_str_eq(opt_str(opts, 1, "id"), exp);
+    cr_assert_eq(ship_opt_amount(opts, 0), 450);
+    cr_assert_str_eq(ship_opt_str(opts, 0, "id"), std);
+    cr_assert_eq(ship_opt_amount(opts, 1), 1200);
+    cr_assert_str_eq(ship_opt_str(opts, 1, "id"), exp);
     api_response_free(r);
     cr_assert_eq(cheapest(s, "GB", a, 5), 1000, "5 items: second band, no per-item extra");
 
@@ -339,17 +285,17 @@ Test(shipping, quote_quantity_basis_pinned_and_mixed_carts)
     cr_assert_str_eq(json_string_value(json_array_get(json_object_get(r->json, "product_ids"), 0)), b);
     api_response_free(r);
     snprintf(items, sizeof items, "[{\"product_id\":\"%s\",\"quantity\":1}]", b);
-    opts = quote(s, "GB", items, &r);
+    opts = ship_quote(s, "GB", items, &r);
     cr_assert_eq(json_array_size(opts), 1, "%s", r->body);
-    cr_assert_str_eq(opt_str(opts, 0, "id"), exp);
+    cr_assert_str_eq(ship_opt_str(opts, 0, "id"), exp);
     api_response_free(r);
 
     /* a unpinned + b pinned to Express: everything by Express. */
     snprintf(items, sizeof items, "[{\"product_id\":\"%s\",\"quantity\":1},{\"product_id\":\"%s\",\"quantity\":1}]", a,
              b);
-    opts = quote(s, "GB", items, &r);
+    opts = ship_quote(s, "GB", items, &r);
     cr_assert_eq(json_array_size(opts), 1, "%s", r->body);
-    cr_assert_eq(opt_amount(opts, 0), 1200);
+    cr_assert_eq(ship_opt_amount(opts, 0), 1200);
     api_response_free(r);
 
     /* Pin a to Standard: a mixed cart is priced per table and summed. */
@@ -358,19 +304,19 @@ Test(shipping, quote_quantity_basis_pinned_and_mixed_carts)
     r = api_as(s, &seller, "PUT", path, body);
     cr_assert_eq(r->status, 200, "%s", r->body);
     api_response_free(r);
-    opts = quote(s, "GB", items, &r);
+    opts = ship_quote(s, "GB", items, &r);
     cr_assert_eq(json_array_size(opts), 1, "%s", r->body);
-    cr_assert_eq(opt_amount(opts, 0), 400 + 1200);
-    cr_assert_str_eq(opt_str(opts, 0, "name"), "Combined shipping");
-    cr_assert_eq(strncmp(opt_str(opts, 0, "id"), "mix_", 4), 0);
+    cr_assert_eq(ship_opt_amount(opts, 0), 400 + 1200);
+    cr_assert_str_eq(ship_opt_str(opts, 0, "name"), "Combined shipping");
+    cr_assert_eq(strncmp(ship_opt_str(opts, 0, "id"), "mix_", 4), 0);
     char mix_id[64];
-    snprintf(mix_id, sizeof mix_id, "%s", opt_str(opts, 0, "id"));
+    snprintf(mix_id, sizeof mix_id, "%s", ship_opt_str(opts, 0, "id"));
     api_response_free(r);
-    opts = quote(s, "GB", items, &r);
-    cr_assert_str_eq(opt_str(opts, 0, "id"), mix_id, "the option id is stable");
+    opts = ship_quote(s, "GB", items, &r);
+    cr_assert_str_eq(ship_opt_str(opts, 0, "id"), mix_id, "the option id is stable");
     api_response_free(r);
     /* Express does not ship abroad: the mixed cart does not either. */
-    opts = quote(s, "FR", items, &r);
+    opts = ship_quote(s, "FR", items, &r);
     cr_assert_eq(json_array_size(opts), 0, "%s", r->body);
     api_response_free(r);
 
@@ -378,7 +324,7 @@ Test(shipping, quote_quantity_basis_pinned_and_mixed_carts)
     struct api_account other;
     api_account(s, "seller", "thief", &other);
     char theirs[64];
-    make_product(s, &other, 1000, 100, theirs);
+    ship_make_product(s, &other, 1000, 100, theirs);
     snprintf(body, sizeof body, "{\"product_ids\":[\"%s\"]}", theirs);
     r = api_as(s, &seller, "PUT", path, body);
     api_assert_problem(r, 422, "validation_failed");

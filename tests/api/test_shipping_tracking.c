@@ -15,65 +15,11 @@
 
 #include "api/fake_shippo.h"
 #include "api_client.h"
+#include "shipping_testlib.h"
 
 TestSuite(shipping_tracking, .fini = api_cleanup_all, .timeout = 180);
 
 static const char *const scaled_args[] = {"--rate-limit-scale", "100", NULL};
-
-/* An active product of seller's shop; its id into out (64 bytes). weight 0: unknown. */
-static void make_product(struct api_server *s, const struct api_account *seller, long price, long weight, char *out)
-{
-    char now[32], slug[80], pr[32], w[32];
-    api_test_id(out, 64, "prd");
-    snprintf(now, sizeof now, "%lld", api_now_ms());
-    snprintf(slug, sizeof slug, "item-%s", out + 4);
-    snprintf(pr, sizeof pr, "%ld", price);
-    snprintf(w, sizeof w, "%ld", weight);
-    const char *p[] = {out, seller->id, seller->shop_id, slug, pr, now, w};
-    cr_assert_eq(api_sql_exec(s,
-                              "INSERT INTO products (id, seller_id, shop_id, slug, title, price_amount, currency, "
-                              "status, stock, weight_grams, created_at, updated_at) VALUES ($1, $2, $3, $4, 'Thing', "
-                              "CAST($5 AS BIGINT), 'USD', 'active', 10, NULLIF(CAST($7 AS INTEGER), 0), "
-                              "CAST($6 AS BIGINT), CAST($6 AS BIGINT))",
-                              p, 7),
-                 0);
-}
-
-static void shop_country(struct api_server *s, const struct api_account *seller, const char *country)
-{
-    const char *p[] = {seller->shop_id, country};
-    cr_assert_eq(api_sql_exec(s, "UPDATE shops SET country = $2, currency = 'USD' WHERE id = $1", p, 2), 0);
-}
-
-/* POST a rate table; returns its id in out (64 bytes); asserts 201. */
-static void make_table(struct api_server *s, const struct api_account *seller, const char *json, char *out)
-{
-    struct api_response *r = api_as(s, seller, "POST", "/api/v1/shipping/rate-tables", json);
-    cr_assert_eq(r->status, 201, "create table: %ld %s", r->status, r->body);
-    snprintf(out, 64, "%s", json_string_value(json_object_get(r->json, "id")));
-    api_response_free(r);
-}
-
-/* POST /shipping/quote; the options of the first shop (a borrowed array inside *keep). */
-static json_t *quote(struct api_server *s, const char *country, const char *items, struct api_response **keep)
-{
-    char body[2048];
-    snprintf(body, sizeof body, "{\"country\":\"%s\",\"items\":%s}", country, items);
-    struct api_response *r = api_as(s, NULL, "POST", "/api/v1/shipping/quote", body);
-    cr_assert_eq(r->status, 200, "quote: %ld %s", r->status, r->body);
-    *keep = r;
-    return json_object_get(json_array_get(json_object_get(r->json, "shops"), 0), "options");
-}
-
-static long opt_amount(json_t *opts, size_t i)
-{
-    return (long)json_integer_value(json_object_get(json_object_get(json_array_get(opts, i), "amount"), "amount"));
-}
-
-static const char *opt_str(json_t *opts, size_t i, const char *key)
-{
-    return json_string_value(json_object_get(json_array_get(opts, i), key));
-}
 
 /*-----------------------------------------------------------------------------
  * Shippo: rates, labels, tracking
@@ -139,22 +85,22 @@ Test(shipping_tracking, shippo_rates_labels_and_tracking)
     api_account(s, "seller", "shipper", &seller);
     api_account(s, "buyer", "bob", &buyer);
     api_account(s, "buyer", "eve", &stranger);
-    shop_country(s, &seller, "US");
+    ship_shop_country(s, &seller, "US");
     char std[64], pid[64];
-    make_table(s, &seller, "{\"name\":\"Standard\",\"rates\":[{\"zone\":\"domestic\",\"amount\":650}]}", std);
-    make_product(s, &seller, 2500, 700, pid);
+    ship_make_table(s, &seller, "{\"name\":\"Standard\",\"rates\":[{\"zone\":\"domestic\",\"amount\":650}]}", std);
+    ship_make_product(s, &seller, 2500, 700, pid);
 
     /* The quote adds Shippo's USD rates (the EUR one is dropped), cheapest first. */
     char items[256];
     snprintf(items, sizeof items, "[{\"product_id\":\"%s\",\"quantity\":2}]", pid);
     struct api_response *r;
-    json_t *opts = quote(s, "US", items, &r);
+    json_t *opts = ship_quote(s, "US", items, &r);
     cr_assert_eq(json_array_size(opts), 3, "%s", r->body);
-    cr_assert_eq(opt_amount(opts, 0), 510);
-    cr_assert_str_eq(opt_str(opts, 0, "provider"), "shippo");
-    cr_assert_str_eq(opt_str(opts, 0, "name"), "USPS Ground Advantage");
-    cr_assert_eq(opt_amount(opts, 1), 650);
-    cr_assert_eq(opt_amount(opts, 2), 785);
+    cr_assert_eq(ship_opt_amount(opts, 0), 510);
+    cr_assert_str_eq(ship_opt_str(opts, 0, "provider"), "shippo");
+    cr_assert_str_eq(ship_opt_str(opts, 0, "name"), "USPS Ground Advantage");
+    cr_assert_eq(ship_opt_amount(opts, 1), 650);
+    cr_assert_eq(ship_opt_amount(opts, 2), 785);
     cr_assert_eq(json_integer_value(json_object_get(json_array_get(opts, 2), "max_days")), 2);
     api_response_free(r);
     char *sent = fake_shippo_last_shipment(f);
@@ -359,9 +305,9 @@ Test(shipping_tracking, manual_shipment_from_orders_and_tracking_history)
     struct api_account seller, buyer;
     api_account(s, "seller", "manual", &seller);
     api_account(s, "buyer", "mia", &buyer);
-    shop_country(s, &seller, "US");
+    ship_shop_country(s, &seller, "US");
     char table[64], order[64], path[160];
-    make_table(s, &seller, "{\"name\":\"Standard\",\"rates\":[{\"zone\":\"domestic\",\"amount\":725}]}", table);
+    ship_make_table(s, &seller, "{\"name\":\"Standard\",\"rates\":[{\"zone\":\"domestic\",\"amount\":725}]}", table);
     api_paid_order(s, &buyer, &seller, 3000, order, NULL);
     const char *op[] = {order};
     char buf[64];
