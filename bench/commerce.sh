@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/commerce.sh — add-to-cart and checkout throughput (orders), on SQLite
-# and, when BENCH_PG_URL (postgres://…/db of a server we may CREATE DATABASE
-# on) is set, on PostgreSQL. Called at the end of bench/run.sh; runs alone too.
+# and on PostgreSQL: BENCH_PG_URL (postgres://…/db of a server we may CREATE
+# DATABASE on), or else a throwaway cluster on loopback (scripts/pg-cluster.sh;
+# BENCH_SKIP_PG=1 skips PostgreSQL). Called at the end of bench/run.sh; runs
+# alone too.
 #
 # Set-up per engine: a fresh database; one seller with BENCH_COMMERCE_PRODUCTS
 # products (stock 10^9, so stock never runs out: we measure the write path,
@@ -33,9 +35,11 @@ nproducts=${BENCH_COMMERCE_PRODUCTS:-50}
 dir=$(mktemp -d /tmp/artistry-commerce.XXXXXX)
 pid=
 pgdb=
+pgdir=
 cleanup() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
     [ -n "$pgdb" ] && psql -q "${BENCH_PG_URL}" -c "DROP DATABASE IF EXISTS $pgdb" >/dev/null 2>&1 || true
+    [ -n "$pgdir" ] && sh scripts/pg-cluster.sh stop "$pgdir" >/dev/null 2>&1 || true
     [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -152,6 +156,10 @@ echo "Commerce (orders): $nbuyers buyers, $nproducts products, wrk -t1 -c$conns,
 printf '%-10s %-12s %10s %12s %9s %9s %7s\n' engine endpoint "req/s" "checkouts/s" "p50 ms" "p99 ms" errors
 dburl="$dir/commerce.db"
 engine sqlite
+if [ -z "${BENCH_PG_URL:-}" ] && [ "${BENCH_SKIP_PG:-0}" != 1 ]; then
+    pgdir=$(mktemp -d /tmp/acpg.XXXXXX)
+    BENCH_PG_URL=$(sh scripts/pg-cluster.sh start "$pgdir") || { echo "commerce: no PostgreSQL cluster" >&2; pgdir=; }
+fi
 if [ -n "${BENCH_PG_URL:-}" ]; then
     pgdb=bench_commerce_$$
     psql -q "$BENCH_PG_URL" -c "CREATE DATABASE $pgdb" >/dev/null

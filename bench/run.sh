@@ -421,7 +421,7 @@ fi
 #------------------------------------------------------------------------------
 # Phase 2: a generated catalog of $BENCH_CATALOG products
 #
-catalog_names=(product products-by-category search search-mixed suggestions)
+catalog_names=(product products-by-category search search-mixed suggestions similar for-me)
 any=0
 for n in "${catalog_names[@]}"; do wanted "$n" && any=1; done
 if [ "$catalog_n" -eq 0 ] || [ "$any" = 0 ]; then
@@ -481,6 +481,21 @@ mixed_n=$(wc -l <"$dir/mixed-queries.txt")
 } >"$dir/wrk/search-mixed.lua"
 add_target "search-mixed" "$base/api/v1/search?q=$q_enc" GET "" "" "$search_conns" -1 catalog "$dir/wrk/search-mixed.lua"
 add_target "suggestions" "$base/api/v1/search/suggestions?q=$suggest_q" GET "" "" "$search_conns" -1 catalog
+# Recommendations (recs): similar for the product; for-me as the generated buyer with the most history,
+# once the updater's first pass over the seeded orders and wishlists is done (recs_state 'trending').
+add_target "similar" "$base/api/v1/products/$product_id/similar" GET "" "" "$conns" -1 catalog
+if wanted "for-me"; then
+    for _ in $(seq 1 600); do
+        [ "$(sql "SELECT value FROM recs_state WHERE name = 'trending'")" != 0 ] && break
+        sleep 0.5
+    done
+    recs_email=$(sql "SELECT u.email FROM users u JOIN recs_interactions i ON i.user_id = u.id
+                      WHERE u.email LIKE 'buyer%' GROUP BY u.id, u.email ORDER BY COUNT(*) DESC, u.id LIMIT 1")
+    recs_token=$(curl -sS -X POST -H 'Content-Type: application/json' \
+        --data "{\"email\":\"$recs_email\",\"password\":\"kiln-loom-anvil-2024\"}" "$base/api/v1/auth/login" |
+        sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+    add_target "for-me" "$base/api/v1/recommendations/for-me" GET "" "Authorization: Bearer $recs_token" "$conns" -1 catalog
+fi
 # Each endpoint gets an nginx twin serving its own response bytes, at the same connection count.
 last=${#names[@]}
 for ((i = first; i < last; i++)); do
@@ -504,7 +519,10 @@ for ((i = first; i < last; i++)); do
         refs[$i]=$twin
         continue
     fi
-    curl -sS -o "$dir/www/$name.json" "${urls[$i]}"
+    twin_h=()
+    IFS=';' read -ra hs <<<"${headers[$i]}"
+    for h in "${hs[@]}"; do [ -n "$h" ] && twin_h+=(-H "$h"); done
+    curl -sS "${twin_h[@]}" -o "$dir/www/$name.json" "${urls[$i]}"
     chmod 644 "$dir/www/$name.json"
     tbytes[$i]=$(wc -c <"$dir/www/$name.json")
     add_target "nginx-$name" "http://127.0.0.1:$nport/$name.json" GET "" "" "${target_conns[$i]}" -1 catalog
@@ -544,3 +562,7 @@ for ((i = first; i < last; i++)); do
         "$(med rps "${refs[$i]}")" "$(ratio "$i")" "${errs[$i]:-0}" "$(verdict "$i")"
 done
 warn_errors catalog
+
+# Commerce (orders): add-to-cart and checkout throughput on SQLite and on
+# PostgreSQL (BENCH_PG_URL, or a throwaway cluster); see bench/commerce.sh.
+ARTISTRY_BIN=$bin bash bench/commerce.sh

@@ -27,6 +27,7 @@ static void usage(FILE *f)
                "  migrate           apply pending database migrations\n"
                "  seed --demo       load the demo catalog (idempotent)\n"
                "  seed --catalog N  generate a catalog of N products (artistry seed --help)\n"
+               "  eval-recs         offline hit-rate@10 of the recommender vs popularity\n"
                "  openapi           print the OpenAPI document of every module\n"
                "  version           print the version\n"
                "  help              this text and the options\n\n");
@@ -47,6 +48,8 @@ int main(int argc, char **argv)
         return cli_migrate(argc - 2, argv + 2);
     if (strcmp(cmd, "seed") == 0)
         return cli_seed(argc - 2, argv + 2);
+    if (strcmp(cmd, "eval-recs") == 0)
+        return cli_eval_recs(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("artistry %s (schema %d)\n", ARTISTRY_VERSION,
                migrate_builtin_count ? migrate_builtin[migrate_builtin_count - 1].version : 0);

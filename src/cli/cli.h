@@ -11,6 +11,7 @@ int cli_serve(int argc, char **argv);
 int cli_worker(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
 int cli_seed(int argc, char **argv);
+int cli_eval_recs(int argc, char **argv);
 
 
 #endif

@@ -376,7 +376,7 @@ int products_handle_get(struct request *req, struct app_error *err)
 
     /* Count a view of a public product by anyone but its seller. */
     if (strcmp(now.product_status, "active") == 0 && (req->user_id == NULL || strcmp(req->user_id, seller_id) != 0))
-        products__view_record(id);
+        products__view_record(id, req->user_id);
 
     struct cache_slot *slot = cache_slot(id);
     if (slot->body == NULL || strcmp(slot->id, id) != 0 || memcmp(&slot->stamp, &now, sizeof now) != 0) {

@@ -59,6 +59,7 @@ enum products_query {
     PRODUCTS_Q_TOUCH,       /* bump rev */
     PRODUCTS_Q_VIEWS_DAY,   /* upsert a product_views row */
     PRODUCTS_Q_VIEWS_TOTAL, /* view_count and popularity */
+    PRODUCTS_Q_VIEWS_USER,  /* upsert a product_user_views row (recommendations) */
     PRODUCTS_Q_AUDIT_INSERT,
     PRODUCTS_Q__COUNT,
 };
@@ -167,8 +168,12 @@ int products__render_detail(struct request *req, const char *id, struct jsonw *w
 /** How often counted views are written. */
 #define PRODUCTS_VIEWS_FLUSH_MS 5000
 
-/** Count one view of product id in memory (flushed in batches). Never blocks on the database. */
-void products__view_record(const char *id);
+/**
+ * Count one view of product id in memory (flushed in batches); user_id (the
+ * signed-in viewer, or NULL) is also counted per (user, product) for the
+ * recommendations' co-views. Never blocks on the database.
+ */
+void products__view_record(const char *id, const char *user_id);
 
 /** Start the flusher thread (own connection). 0 or -1. */
 int products__views_start(struct app *app);

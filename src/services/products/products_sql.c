@@ -109,6 +109,13 @@ static const char *const sql[PRODUCTS_Q__COUNT] = {
     [PRODUCTS_Q_TOUCH] = "UPDATE products SET rev = rev + 1 WHERE id = $1",
 
     /* Views. $1 product, $2 day (epoch ms of 00:00 UTC), $3 views */
+    /* $1 user, $2 product, $3 views, $4 flush time: the recommendations' co-view input (0011_recs.sql);
+       a user or product gone meanwhile is skipped rather than failing the batch on a foreign key. */
+    [PRODUCTS_Q_VIEWS_USER] =
+        "INSERT INTO product_user_views (user_id, product_id, view_count, last_at) SELECT $1, $2, "
+        "CAST($3 AS BIGINT), CAST($4 AS BIGINT) WHERE EXISTS (SELECT 1 FROM users WHERE id = $1) "
+        "AND EXISTS (SELECT 1 FROM products WHERE id = $2) ON CONFLICT (user_id, product_id) DO UPDATE SET view_count = product_user_views.view_count + "
+        "excluded.view_count, last_at = excluded.last_at",
     [PRODUCTS_Q_VIEWS_DAY] =
         "INSERT INTO product_views (product_id, day_at, view_count) VALUES ($1, $2, $3) "
         "ON CONFLICT (product_id, day_at) DO UPDATE SET view_count = product_views.view_count + excluded.view_count",
