@@ -129,6 +129,15 @@ void jw_kint(struct jsonw *w, const char *key, int64_t v)
     jw_int(w, v);
 }
 
+void jw_kmoney(struct jsonw *w, const char *key, int64_t amount, const char *currency)
+{
+    jw_key(w, key);
+    jw_obj(w);
+    jw_kint(w, "amount", amount);
+    jw_kstr(w, "currency", currency);
+    jw_end(w);
+}
+
 void jw_kbool(struct jsonw *w, const char *key, bool v)
 {
     jw_key(w, key);

@@ -50,5 +50,7 @@ void jw_raw(struct jsonw *w, const char *json);
 void jw_kstr(struct jsonw *w, const char *key, const char *s);
 void jw_kint(struct jsonw *w, const char *key, int64_t v);
 void jw_kbool(struct jsonw *w, const char *key, bool v);
+/** Money as the API writes it everywhere: "key": {"amount": minor units, "currency": "USD"}. */
+void jw_kmoney(struct jsonw *w, const char *key, int64_t amount, const char *currency);
 
 #endif

@@ -80,9 +80,6 @@ const char *commissions__allowed(struct arena *a, const char *machine, const cha
 /** Reply with custom order id as the caller may see it. */
 int commissions__reply(struct request *req, int status, const char *id, struct app_error *err);
 
-/** Write {"amount": n, "currency": c}. */
-void commissions__money(struct jsonw *w, const char *key, int64_t amount, const char *currency);
-
 /**
  * Move the custom order of proposal along with its milestones: disputed →
  * in_progress when none is disputed, then completed (some released) or

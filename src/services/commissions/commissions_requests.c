@@ -77,15 +77,6 @@ int commissions__tx_error(struct request *req, const struct commissions_fail *fa
     return req_db_error(req, dberr, err);
 }
 
-void commissions__money(struct jsonw *w, const char *key, int64_t amount, const char *currency)
-{
-    jw_key(w, key);
-    jw_obj(w);
-    jw_kint(w, "amount", amount);
-    jw_kstr(w, "currency", currency);
-    jw_end(w);
-}
-
 /*-----------------------------------------------------------------------------
  * Rendering
  */
@@ -101,7 +92,7 @@ static void write_milestone(struct request *req, struct jsonw *w, struct db_stmt
     jw_kint(w, "position", db_column_i64(st, 1));
     jw_kstr(w, "title", db_column_text(st, 2));
     jw_kstr(w, "description", db_column_text(st, 3));
-    commissions__money(w, "amount", db_column_i64(st, 4), db_column_text(st, 5));
+    jw_kmoney(w, "amount", db_column_i64(st, 4), db_column_text(st, 5));
     jw_kstr(w, "status", db_column_text(st, 6));
     jw_kstr(w, "due_at", time_or_null(req, st, 7));
     jw_kstr(w, "funded_at", time_or_null(req, st, 8));
@@ -174,7 +165,7 @@ static int write_proposals(struct request *req, struct jsonw *w, const char *id,
         jw_kstr(w, "id", ps[i].id);
         jw_kstr(w, "seller_id", ps[i].seller);
         jw_kstr(w, "shop_id", ps[i].shop);
-        commissions__money(w, "price", ps[i].price, ps[i].currency);
+        jw_kmoney(w, "price", ps[i].price, ps[i].currency);
         jw_kint(w, "timeline_days", ps[i].days);
         jw_kstr(w, "message", ps[i].message);
         jw_kstr(w, "status", ps[i].status);
@@ -224,7 +215,7 @@ static void write_summary(struct request *req, struct jsonw *w, struct db_stmt *
         jw_key(w, "budget");
         jw_null(w);
     } else {
-        commissions__money(w, "budget", db_column_i64(st, 7), currency);
+        jw_kmoney(w, "budget", db_column_i64(st, 7), currency);
     }
     jw_kstr(w, "deadline_at", time_or_null(req, st, 9));
     jw_kstr(w, "visibility", db_column_text(st, 10));

@@ -33,15 +33,12 @@
  */
 static void write_money_or_null(struct jsonw *w, const char *key, struct db_stmt *st, int col, const char *currency)
 {
-    jw_key(w, key);
     if (db_column_is_null(st, col)) {
+        jw_key(w, key);
         jw_null(w);
         return;
     }
-    jw_obj(w);
-    jw_kint(w, "amount", db_column_i64(st, col));
-    jw_kstr(w, "currency", currency);
-    jw_end(w);
+    jw_kmoney(w, key, db_column_i64(st, col), currency);
 }
 
 static void write_time_or_null(struct request *req, struct jsonw *w, const char *key, struct db_stmt *st, int col)

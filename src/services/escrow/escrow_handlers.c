@@ -39,15 +39,6 @@ int escrow__tx_error(struct request *req, const struct escrow_fail *fail, const 
 /*-----------------------------------------------------------------------------
  * Rendering
  */
-static void money(struct jsonw *w, const char *key, int64_t amount, const char *currency)
-{
-    jw_key(w, key);
-    jw_obj(w);
-    jw_kint(w, "amount", amount);
-    jw_kstr(w, "currency", currency);
-    jw_end(w);
-}
-
 static const char *or_null(const char *s)
 {
     return s[0] ? s : NULL;
@@ -61,12 +52,12 @@ static void write_escrow(struct request *req, struct jsonw *w, const struct escr
     jw_kstr(w, "buyer_id", r->buyer_id);
     jw_kstr(w, "seller_id", r->seller_id);
     jw_kstr(w, "status", r->status);
-    money(w, "amount", r->amount, r->currency);
-    money(w, "held_amount", escrow__held(r), r->currency);
-    money(w, "released_amount", r->released, r->currency);
-    money(w, "refunded_amount", r->refunded, r->currency);
-    money(w, "fee_amount", r->fee - r->fee_reversed, r->currency);
-    money(w, "seller_net_amount", r->released - (r->fee - r->fee_reversed), r->currency);
+    jw_kmoney(w, "amount", r->amount, r->currency);
+    jw_kmoney(w, "held_amount", escrow__held(r), r->currency);
+    jw_kmoney(w, "released_amount", r->released, r->currency);
+    jw_kmoney(w, "refunded_amount", r->refunded, r->currency);
+    jw_kmoney(w, "fee_amount", r->fee - r->fee_reversed, r->currency);
+    jw_kmoney(w, "seller_net_amount", r->released - (r->fee - r->fee_reversed), r->currency);
     jw_kint(w, "commission_bps", r->bps);
     jw_kstr(w, "payment_intent_id", or_null(r->payment_intent_id));
     jw_kstr(w, "transfer_id", or_null(r->transfer_id));
@@ -88,8 +79,8 @@ static int write_history(struct request *req, struct jsonw *w, const struct escr
     while ((rc = db_step(st, dberr)) == 1) {
         jw_obj(w);
         jw_kstr(w, "action", db_column_text(st, 0));
-        money(w, "amount", db_column_i64(st, 1), r->currency);
-        money(w, "fee_amount", db_column_i64(st, 2), r->currency);
+        jw_kmoney(w, "amount", db_column_i64(st, 1), r->currency);
+        jw_kmoney(w, "fee_amount", db_column_i64(st, 2), r->currency);
         jw_kstr(w, "status", db_column_text(st, 3));
         jw_kstr(w, "actor_id", db_column_text(st, 4));
         jw_kstr(w, "ref_id", db_column_text(st, 5));
@@ -164,7 +155,7 @@ int escrow_handle_create(struct request *req, struct app_error *err)
     jw_obj(&w);
     jw_kstr(&w, "payment_intent_id", t.out.intent_id);
     jw_kstr(&w, "milestone_id", t.milestone_id);
-    money(&w, "amount", t.out.amount, t.out.currency);
+    jw_kmoney(&w, "amount", t.out.amount, t.out.currency);
     jw_end(&w);
     res_jsonw(req, t.out.created ? 201 : 200, &w);
     return 0;

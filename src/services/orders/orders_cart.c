@@ -108,15 +108,12 @@ static void write_line(struct jsonw *w, const struct orders_line *l)
     jw_kstr(w, "title", l->title);
     jw_kstr(w, "variant_name", l->variant_name);
     jw_kint(w, "quantity", l->quantity);
-    orders__money(w, "unit_price", l->unit_price, l->currency);
-    orders__money(w, "line_total", l->unit_price * l->quantity, l->currency);
-    jw_key(w, "added_price");
+    jw_kmoney(w, "unit_price", l->unit_price, l->currency);
+    jw_kmoney(w, "line_total", l->unit_price * l->quantity, l->currency);
     if (l->added_price >= 0) {
-        jw_obj(w);
-        jw_kint(w, "amount", l->added_price);
-        jw_kstr(w, "currency", l->currency);
-        jw_end(w);
+        jw_kmoney(w, "added_price", l->added_price, l->currency);
     } else {
+        jw_key(w, "added_price");
         jw_null(w);
     }
     jw_key(w, "stock");
@@ -157,7 +154,7 @@ static int64_t write_options(struct request *req, struct jsonw *w, const struct 
         jw_kstr(w, "id", opts[i].id);
         jw_kstr(w, "name", opts[i].name);
         jw_kstr(w, "provider", opts[i].provider);
-        orders__money(w, "price", opts[i].amount, opts[i].currency);
+        jw_kmoney(w, "price", opts[i].amount, opts[i].currency);
         jw_kint(w, "min_days", opts[i].min_days);
         jw_kint(w, "max_days", opts[i].max_days);
         jw_kbool(w, "free", opts[i].free != 0);
@@ -221,7 +218,7 @@ static int get_cart(struct request *req, struct app_error *err)
             count += l[k].quantity;
         }
         jw_end(&w);
-        orders__money(&w, "subtotal", group, l[i].currency);
+        jw_kmoney(&w, "subtotal", group, l[i].currency);
         int64_t cheapest = write_options(req, &w, l, i, j, country);
         jw_end(&w);
         subtotal += group;
@@ -236,10 +233,10 @@ static int get_cart(struct request *req, struct app_error *err)
     jw_key(&w, "totals");
     jw_obj(&w);
     jw_kint(&w, "items", count);
-    orders__money(&w, "subtotal", subtotal, cur);
-    orders__money(&w, "shipping", priced ? shipping : 0, cur);
+    jw_kmoney(&w, "subtotal", subtotal, cur);
+    jw_kmoney(&w, "shipping", priced ? shipping : 0, cur);
     jw_kbool(&w, "shipping_known", priced);
-    orders__money(&w, "total", subtotal + (priced ? shipping : 0), cur);
+    jw_kmoney(&w, "total", subtotal + (priced ? shipping : 0), cur);
     jw_end(&w);
     jw_end(&w);
     res_jsonw(req, 200, &w);

@@ -390,9 +390,9 @@ static void write_checkout(struct checkout *c)
     jw_kstr(&w, "id", c->checkout_id);
     jw_kstr(&w, "status", "awaiting_payment");
     jw_kstr(&w, "payment_intent_id", c->intent_id);
-    orders__money(&w, "subtotal", c->subtotal, c->currency);
-    orders__money(&w, "shipping", c->shipping, c->currency);
-    orders__money(&w, "total", c->total, c->currency);
+    jw_kmoney(&w, "subtotal", c->subtotal, c->currency);
+    jw_kmoney(&w, "shipping", c->shipping, c->currency);
+    jw_kmoney(&w, "total", c->total, c->currency);
     jw_kstr(&w, "expires_at", req_time(req, c->expires_at));
     jw_key(&w, "orders");
     jw_arr(&w);
@@ -404,9 +404,9 @@ static void write_checkout(struct checkout *c)
         jw_kstr(&w, "seller_id", c->l[p->from].seller_id);
         jw_kstr(&w, "status", "pending_payment");
         jw_kstr(&w, "shipping_option_id", p->option_id);
-        orders__money(&w, "subtotal", p->subtotal, c->currency);
-        orders__money(&w, "shipping", p->shipping, c->currency);
-        orders__money(&w, "total", p->total, c->currency);
+        jw_kmoney(&w, "subtotal", p->subtotal, c->currency);
+        jw_kmoney(&w, "shipping", p->shipping, c->currency);
+        jw_kmoney(&w, "total", p->total, c->currency);
         jw_kint(&w, "commission_bps", p->bps);
         jw_kint(&w, "items", p->to - p->from);
         jw_end(&w);

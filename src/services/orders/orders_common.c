@@ -51,15 +51,6 @@ int orders__event(struct db *db, const char *type, const char *order_id, const c
     return rc;
 }
 
-void orders__money(struct jsonw *w, const char *key, int64_t amount, const char *currency)
-{
-    jw_key(w, key);
-    jw_obj(w);
-    jw_kint(w, "amount", amount);
-    jw_kstr(w, "currency", currency);
-    jw_end(w);
-}
-
 bool orders__is_admin(const struct request *req)
 {
     return req->role != NULL && strcmp(req->role, "admin") == 0;

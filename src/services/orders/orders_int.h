@@ -102,10 +102,6 @@ int orders__history(struct db *db, const char *order_id, const char *from, const
 int orders__event(struct db *db, const char *type, const char *order_id, const char *buyer_id,
                   const char *seller_id, struct db_error *err);
 
-/** Write {"amount": amount, "currency": cur} under key. */
-struct jsonw;
-void orders__money(struct jsonw *w, const char *key, int64_t amount, const char *currency);
-
 bool orders__is_admin(const struct request *req);
 
 /*-----------------------------------------------------------------------------

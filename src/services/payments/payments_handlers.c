@@ -113,15 +113,6 @@ static bool remote(const struct request *req)
 /*-----------------------------------------------------------------------------
  * The response: the intent with its charges and refunds
  */
-static void write_money(struct jsonw *w, const char *key, int64_t amount, const char *currency)
-{
-    jw_key(w, key);
-    jw_obj(w);
-    jw_kint(w, "amount", amount);
-    jw_kstr(w, "currency", currency);
-    jw_end(w);
-}
-
 static int write_payments(struct request *req, struct jsonw *w, const char *id, struct db_error *dberr)
 {
     struct db_stmt *st = db_prepare(req->db, payments__sql(PAY_Q_PAYMENTS_OF_INTENT), dberr);
@@ -135,8 +126,8 @@ static int write_payments(struct request *req, struct jsonw *w, const char *id, 
         jw_obj(w);
         jw_kstr(w, "id", db_column_text(st, 0));
         jw_kstr(w, "status", db_column_text(st, 1));
-        write_money(w, "amount", db_column_i64(st, 2), db_column_text(st, 4));
-        write_money(w, "refunded", db_column_i64(st, 3), db_column_text(st, 4));
+        jw_kmoney(w, "amount", db_column_i64(st, 2), db_column_text(st, 4));
+        jw_kmoney(w, "refunded", db_column_i64(st, 3), db_column_text(st, 4));
         jw_kstr(w, "card_brand", db_column_text(st, 5));
         jw_kstr(w, "card_last4", db_column_text(st, 6));
         jw_kstr(w, "failure_code", db_column_text(st, 7));
@@ -160,7 +151,7 @@ static int write_refunds(struct request *req, struct jsonw *w, const char *id, s
     while ((rc = db_step(st, dberr)) == 1) {
         jw_obj(w);
         jw_kstr(w, "id", db_column_text(st, 0));
-        write_money(w, "amount", db_column_i64(st, 1), db_column_text(st, 2));
+        jw_kmoney(w, "amount", db_column_i64(st, 1), db_column_text(st, 2));
         jw_kstr(w, "status", db_column_text(st, 3));
         jw_kstr(w, "reason", db_column_text(st, 4));
         jw_kstr(w, "order_id", db_column_text(st, 5));
@@ -208,7 +199,7 @@ static int respond(struct request *req, int status, const char *id, const char *
     jw_kstr(&w, "purpose", in.purpose);
     jw_kstr(&w, strcmp(in.purpose, "checkout") == 0 ? "checkout_id" : "milestone_id", in.ref_id);
     jw_kstr(&w, "buyer_id", in.buyer_id);
-    write_money(&w, "amount", in.amount, in.currency);
+    jw_kmoney(&w, "amount", in.amount, in.currency);
     jw_kstr(&w, "provider", in.provider);
     jw_kstr(&w, "transfer_group", in.group);
     if (secret != NULL)

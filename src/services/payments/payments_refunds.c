@@ -95,11 +95,7 @@ static int respond_refund(struct request *req, const char *id, struct app_error 
     jw_init(&w, req->arena, 512);
     jw_obj(&w);
     jw_kstr(&w, "id", db_column_text(st, 0));
-    jw_key(&w, "amount");
-    jw_obj(&w);
-    jw_kint(&w, "amount", db_column_i64(st, 1));
-    jw_kstr(&w, "currency", db_column_text(st, 2));
-    jw_end(&w);
+    jw_kmoney(&w, "amount", db_column_i64(st, 1), db_column_text(st, 2));
     jw_kstr(&w, "status", db_column_text(st, 3));
     jw_kstr(&w, "reason", db_column_text(st, 4));
     jw_kstr(&w, "order_id", db_column_text(st, 5));

@@ -73,11 +73,6 @@ static struct db_stmt *bind_range(struct request *req, enum payouts_query q, con
     return st;
 }
 
-static json_t *money(int64_t amount, const char *currency)
-{
-    return json_pack("{s:I, s:s}", "amount", (json_int_t)amount, "currency", currency);
-}
-
 /* Totals, views and conversion into out. 0 or -1. */
 static int totals(struct request *req, const struct range *r, json_t *out, struct db_error *dberr)
 {
@@ -98,11 +93,11 @@ static int totals(struct request *req, const struct range *r, json_t *out, struc
     int64_t views = db_column_i64(st, 0);
     db_reset(st);
     json_object_set_new(out, "order_count", json_integer(count));
-    json_object_set_new(out, "gross", money(gross, r->currency));
-    json_object_set_new(out, "refunded", money(refunded, r->currency));
-    json_object_set_new(out, "revenue", money(revenue, r->currency));
+    json_object_set_new(out, "gross", payouts__money(gross, r->currency));
+    json_object_set_new(out, "refunded", payouts__money(refunded, r->currency));
+    json_object_set_new(out, "revenue", payouts__money(revenue, r->currency));
     json_object_set_new(out, "average_order_value",
-                        count > 0 ? money((revenue + count / 2) / count, r->currency) : json_null());
+                        count > 0 ? payouts__money((revenue + count / 2) / count, r->currency) : json_null());
     json_object_set_new(out, "views", json_integer(views));
     json_object_set_new(out, "conversion", views > 0 ? json_real((double)count / (double)views) : json_null());
     return 0;
@@ -118,7 +113,7 @@ static int top_products(struct request *req, const struct range *r, json_t *out,
     while ((rc = db_step(st, dberr)) == 1)
         json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:o}", "product_id", db_column_text(st, 0), "title",
                                              db_column_text(st, 1), "quantity", (json_int_t)db_column_i64(st, 2),
-                                             "revenue", money(db_column_i64(st, 3), r->currency)));
+                                             "revenue", payouts__money(db_column_i64(st, 3), r->currency)));
     db_reset(st);
     json_object_set_new(out, "top_products", arr);
     return rc < 0 ? -1 : 0;
@@ -137,7 +132,7 @@ static int by_day(struct request *req, const struct range *r, json_t *out, struc
         day[10] = '\0'; /* the date part */
         json_array_append_new(arr, json_pack("{s:s, s:I, s:o}", "date", day, "orders",
                                              (json_int_t)db_column_i64(st, 1), "revenue",
-                                             money(db_column_i64(st, 2), r->currency)));
+                                             payouts__money(db_column_i64(st, 2), r->currency)));
     }
     db_reset(st);
     json_object_set_new(out, "by_day", arr);

@@ -33,7 +33,7 @@
 /*-----------------------------------------------------------------------------
  * JSON
  */
-static json_t *money(int64_t amount, const char *currency)
+json_t *payouts__money(int64_t amount, const char *currency)
 {
     return json_pack("{s:I, s:s}", "amount", (json_int_t)amount, "currency", currency);
 }
@@ -53,7 +53,7 @@ json_t *payouts__payout_json(struct request *req, struct db_stmt *st)
 {
     const char *cur = db_column_text(st, 3);
     return json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:s}", "id", db_column_text(st, 0),
-                     "seller_id", db_column_text(st, 1), "amount", money(db_column_i64(st, 2), cur), "status",
+                     "seller_id", db_column_text(st, 1), "amount", payouts__money(db_column_i64(st, 2), cur), "status",
                      db_column_text(st, 4), "provider", db_column_text(st, 5), "provider_ref", text_or_null(st, 6),
                      "failure_reason", text_or_null(st, 7), "arrival_at", time_or_null(req, st, 8), "paid_at",
                      time_or_null(req, st, 9), "created_at", req_time(req, db_column_i64(st, 10)), "updated_at",

@@ -55,6 +55,9 @@ const char *payouts__sql(enum payouts_query q);
 int payouts_handle_list(struct request *req, struct app_error *err);
 int payouts_handle_request(struct request *req, struct app_error *err);
 
+/** Money as the API writes it: {"amount": minor units, "currency": currency} (new reference). */
+json_t *payouts__money(int64_t amount, const char *currency);
+
 /** The payout row at the statement's current row (PAYOUTS_COLS) as JSON (new reference). */
 struct db_stmt;
 json_t *payouts__payout_json(struct request *req, struct db_stmt *st);

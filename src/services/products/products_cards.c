@@ -72,11 +72,7 @@ void products__card_write(struct jsonw *w, const struct products_card *c)
     jw_kstr(w, "id", c->id);
     jw_kstr(w, "title", c->title);
     jw_kstr(w, "slug", c->slug);
-    jw_key(w, "price");
-    jw_obj(w);
-    jw_kint(w, "amount", c->price_amount);
-    jw_kstr(w, "currency", c->currency);
-    jw_end(w);
+    jw_kmoney(w, "price", c->price_amount, c->currency);
     jw_key(w, "image");
     if (c->image_media_id != NULL) {
         char url[80];

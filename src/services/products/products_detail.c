@@ -44,15 +44,6 @@ static void write_json_text(struct jsonw *w, const char *key, const char *json, 
     jw_raw(w, json != NULL && json[0] == open ? json : (open == '[' ? "[]" : "{}"));
 }
 
-static void write_money(struct jsonw *w, const char *key, int64_t amount, const char *currency)
-{
-    jw_key(w, key);
-    jw_obj(w);
-    jw_kint(w, "amount", amount);
-    jw_kstr(w, "currency", currency);
-    jw_end(w);
-}
-
 static void write_time(struct request *req, struct jsonw *w, const char *key, struct db_stmt *st, int col)
 {
     jw_key(w, key);
@@ -114,8 +105,8 @@ static int write_variants(struct request *req, struct jsonw *w, const char *id, 
         jw_kstr(w, "name", db_column_text(st, 1));
         jw_kstr(w, "sku", db_column_text(st, 2));
         write_json_text(w, "options", db_column_text(st, 3), '{');
-        write_money(w, "price_modifier", modifier, currency);
-        write_money(w, "price", price + modifier, currency);
+        jw_kmoney(w, "price_modifier", modifier, currency);
+        jw_kmoney(w, "price", price + modifier, currency);
         jw_kint(w, "stock", db_column_i64(st, 5));
         jw_kint(w, "position", db_column_i64(st, 6));
         jw_end(w);
@@ -217,7 +208,7 @@ int products__render_detail(struct request *req, const char *id, struct jsonw *w
     jw_kstr(w, "slug", db_column_text(st, 3));
     jw_kstr(w, "title", db_column_text(st, 4));
     jw_kstr(w, "description", db_column_text(st, 5));
-    write_money(w, "price", price, currency);
+    jw_kmoney(w, "price", price, currency);
     jw_kstr(w, "status", db_column_text(st, 8));
     jw_kstr(w, "removed_reason", db_column_text(st, 9));
     jw_kint(w, "stock", db_column_i64(st, 10));

@@ -448,11 +448,7 @@ static void write_option(struct jsonw *w, const struct shipping_option *o)
     jw_kstr(w, "id", o->id);
     jw_kstr(w, "name", o->name);
     jw_kstr(w, "provider", o->provider);
-    jw_key(w, "amount");
-    jw_obj(w);
-    jw_kint(w, "amount", o->amount);
-    jw_kstr(w, "currency", o->currency);
-    jw_end(w);
+    jw_kmoney(w, "amount", o->amount, o->currency);
     jw_key(w, "min_days");
     if (o->min_days >= 0)
         jw_int(w, o->min_days);

@@ -143,14 +143,11 @@ static int write_shipments(struct request *req, struct jsonw *w, const char *ord
         opt_text(x, "tracking_number", st, 4);
         opt_text(x, "tracking_url", st, 5);
         opt_text(x, "label_url", st, 6);
-        jw_key(x, "cost");
         if (db_column_is_null(st, 7)) {
+            jw_key(x, "cost");
             jw_null(x);
         } else {
-            jw_obj(x);
-            jw_kint(x, "amount", db_column_i64(st, 7));
-            jw_kstr(x, "currency", db_column_text(st, 8));
-            jw_end(x);
+            jw_kmoney(x, "cost", db_column_i64(st, 7), db_column_text(st, 8));
         }
         jw_kstr(x, "status", db_column_text(st, 9));
         opt_time(req, x, "shipped_at", st, 10);

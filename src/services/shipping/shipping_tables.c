@@ -44,15 +44,12 @@ static void write_opt_int(struct jsonw *w, const char *key, struct db_stmt *st, 
 
 static void write_money_col(struct jsonw *w, const char *key, struct db_stmt *st, int col, const char *cur)
 {
-    jw_key(w, key);
     if (db_column_is_null(st, col)) {
+        jw_key(w, key);
         jw_null(w);
         return;
     }
-    jw_obj(w);
-    jw_kint(w, "amount", db_column_i64(st, col));
-    jw_kstr(w, "currency", cur);
-    jw_end(w);
+    jw_kmoney(w, key, db_column_i64(st, col), cur);
 }
 
 static int write_rates(struct request *req, struct jsonw *w, const char *table_id, const char *cur,
