@@ -26,18 +26,15 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "platform/jobs.h"
+#include "unit/testdb.h"
 
 /*-----------------------------------------------------------------------------
  * Fixture
  */
 
 struct env {
-    bool pg;
-    char dir[64];
-    char url[512];
-    char admin_url[512]; /* PostgreSQL: where the test database was created from */
-    char pgname[64];
-    struct db *db;
+    struct testdb t;
+    struct db *db; /* t.db */
     struct config cfg;
     struct app app;
     struct job_registry *reg;
@@ -82,60 +79,16 @@ static int h_race(struct job *job, const char **errmsg)
     return 0;
 }
 
-/* Replace the database name in a postgres:// URL. */
-static void pg_url_with_db(const char *url, const char *name, char *out, size_t cap)
-{
-    const char *p = strstr(url, "://");
-    p = p != NULL ? p + 3 : url;
-    const char *slash = strchr(p, '/');
-    const char *q = strchr(p, '?');
-    if (slash != NULL && q != NULL && q < slash)
-        slash = NULL;
-    size_t head = slash != NULL ? (size_t)(slash - url) : (q != NULL ? (size_t)(q - url) : strlen(url));
-    snprintf(out, cap, "%.*s/%s%s", (int)head, url, name, q != NULL ? q : "");
-}
-
-static void admin_sql(const char *url, const char *sql)
-{
-    struct db_error err;
-    struct db *a = db_open(url, &err);
-    cr_assert_not_null(a, "connect %s: %s", url, err.msg);
-    cr_assert_eq(db_exec_script(a, sql, &err), 0, "%s: %s", sql, err.msg);
-    db_close(a);
-}
-
 static void env_open(struct env *e, bool pg)
 {
-    struct db_error err;
     memset(e, 0, sizeof *e);
-    e->pg = pg;
     atomic_store(&ok_calls, 0);
     atomic_store(&fail_calls, 0);
-    if (pg) {
-        const char *base = getenv("ARTISTRY_TEST_DATABASE_URL");
-        if (base == NULL || base[0] == '\0')
-            cr_skip_test("ARTISTRY_TEST_DATABASE_URL not set");
-        unsigned char r[6];
-        random_bytes(r, sizeof r);
-        snprintf(e->pgname, sizeof e->pgname, "jobs_test_%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
-                 r[5]);
-        snprintf(e->admin_url, sizeof e->admin_url, "%s", base);
-        char sql[128];
-        snprintf(sql, sizeof sql, "CREATE DATABASE %s", e->pgname);
-        admin_sql(base, sql);
-        pg_url_with_db(base, e->pgname, e->url, sizeof e->url);
-    } else {
-        snprintf(e->dir, sizeof e->dir, "/tmp/artistry-jobs-XXXXXX");
-        cr_assert_not_null(mkdtemp(e->dir));
-        snprintf(e->url, sizeof e->url, "%s/test.db", e->dir);
-    }
-    e->db = db_open(e->url, &err);
-    cr_assert_not_null(e->db, "open %s: %s", e->url, err.msg);
-    int n = migrate_up(e->db, migrate_builtin, migrate_builtin_count, &err);
-    cr_assert(n >= 0, "migrate: %s", err.msg);
+    testdb_open(&e->t, pg, "jobs");
+    e->db = e->t.db;
 
     config_defaults(&e->cfg);
-    e->cfg.database = e->url; /* not owned by cfg: config_free only frees _alloc */
+    e->cfg.database = e->t.url; /* not owned by cfg: config_free only frees _alloc */
     e->cfg.job_poll_ms = 20;
     e->reg = jobs_registry_new();
     jobs_register(e->reg, "test.ok", h_ok, 0);
@@ -148,22 +101,9 @@ static void env_open(struct env *e, bool pg)
 
 static void env_close(struct env *e)
 {
-    db_close(e->db);
     jobs_registry_free(e->reg);
     config_free(&e->cfg);
-    if (e->pg) {
-        char sql[128];
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", e->pgname);
-        admin_sql(e->admin_url, sql);
-    } else {
-        static const char *const suffix[] = {"", "-wal", "-shm"};
-        char path[600];
-        for (size_t i = 0; i < 3; i++) {
-            snprintf(path, sizeof path, "%s%s", e->url, suffix[i]);
-            unlink(path);
-        }
-        rmdir(e->dir);
-    }
+    testdb_close(&e->t);
 }
 
 /*-----------------------------------------------------------------------------
@@ -484,7 +424,7 @@ static void *race_main(void *arg)
 {
     struct racer *r = arg;
     struct db_error err;
-    struct db *db = db_open(r->e->url, &err);
+    struct db *db = db_open(r->e->t.url, &err);
     if (db == NULL) {
         r->errors++;
         return NULL;
@@ -527,7 +467,7 @@ static void case_race(struct env *e)
     for (int i = 0; i < RACE_JOBS; i++)
         cr_assert_eq(atomic_load(&race_hits[i]), 1, "job %d ran %d times", i, atomic_load(&race_hits[i]));
     cr_assert_eq(scalar(e, Q_BAD_ATTEMPTS), 0);
-    cr_log_info("%s race: a ran %d, b ran %d", e->pg ? "pg" : "sqlite", r[0].ran, r[1].ran);
+    cr_log_info("%s race: a ran %d, b ran %d", e->t.pg ? "pg" : "sqlite", r[0].ran, r[1].ran);
 }
 
 static void case_workers(struct env *e)
@@ -608,10 +548,10 @@ Test(jobs, backoff_bounds)
 Test(jobs, pg_url_rewrite)
 {
     char out[256];
-    pg_url_with_db("postgres://u@127.0.0.1:5432/postgres", "x", out, sizeof out);
+    testdb_url_with_db("postgres://u@127.0.0.1:5432/postgres", "x", out, sizeof out);
     cr_assert_str_eq(out, "postgres://u@127.0.0.1:5432/x");
-    pg_url_with_db("postgresql://u@h:1/db?sslmode=disable", "x", out, sizeof out);
+    testdb_url_with_db("postgresql://u@h:1/db?sslmode=disable", "x", out, sizeof out);
     cr_assert_str_eq(out, "postgresql://u@h:1/x?sslmode=disable");
-    pg_url_with_db("postgres://h:1?host=/tmp", "x", out, sizeof out);
+    testdb_url_with_db("postgres://h:1?host=/tmp", "x", out, sizeof out);
     cr_assert_str_eq(out, "postgres://h:1/x?host=/tmp");
 }

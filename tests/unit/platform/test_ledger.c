@@ -33,6 +33,7 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "platform/ledger.h"
+#include "unit/testdb.h"
 
 #define NBUYERS 3
 #define NSELLERS 3
@@ -44,32 +45,10 @@
  * Fixture (same shape as test_jobs.c)
  */
 struct env {
-    bool pg;
-    char dir[64], url[512], admin_url[512], pgname[64];
-    struct db *db;
+    struct testdb t;
+    struct db *db; /* t.db */
     char buyers[NBUYERS][ID_MAX_LEN], sellers[NSELLERS][ID_MAX_LEN];
 };
-
-static void pg_url_with_db(const char *url, const char *name, char *out, size_t cap)
-{
-    const char *p = strstr(url, "://");
-    p = p != NULL ? p + 3 : url;
-    const char *slash = strchr(p, '/');
-    const char *q = strchr(p, '?');
-    if (slash != NULL && q != NULL && q < slash)
-        slash = NULL;
-    size_t head = slash != NULL ? (size_t)(slash - url) : (q != NULL ? (size_t)(q - url) : strlen(url));
-    snprintf(out, cap, "%.*s/%s%s", (int)head, url, name, q != NULL ? q : "");
-}
-
-static void admin_sql(const char *url, const char *sql)
-{
-    struct db_error err;
-    struct db *a = db_open(url, &err);
-    cr_assert_not_null(a, "connect %s: %s", url, err.msg);
-    cr_assert_eq(db_exec_script(a, sql, &err), 0, "%s: %s", sql, err.msg);
-    db_close(a);
-}
 
 static void add_user(struct env *e, char *id, const char *role)
 {
@@ -87,30 +66,9 @@ static void add_user(struct env *e, char *id, const char *role)
 
 static void env_open(struct env *e, bool pg)
 {
-    struct db_error err;
     memset(e, 0, sizeof *e);
-    e->pg = pg;
-    if (pg) {
-        const char *base = getenv("ARTISTRY_TEST_DATABASE_URL");
-        if (base == NULL || base[0] == '\0')
-            cr_skip_test("ARTISTRY_TEST_DATABASE_URL not set");
-        unsigned char r[6];
-        random_bytes(r, sizeof r);
-        snprintf(e->pgname, sizeof e->pgname, "ledger_test_%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
-                 r[5]);
-        snprintf(e->admin_url, sizeof e->admin_url, "%s", base);
-        char sql[128];
-        snprintf(sql, sizeof sql, "CREATE DATABASE %s", e->pgname);
-        admin_sql(base, sql);
-        pg_url_with_db(base, e->pgname, e->url, sizeof e->url);
-    } else {
-        snprintf(e->dir, sizeof e->dir, "/tmp/artistry-ledger-XXXXXX");
-        cr_assert_not_null(mkdtemp(e->dir));
-        snprintf(e->url, sizeof e->url, "%s/test.db", e->dir);
-    }
-    e->db = db_open(e->url, &err);
-    cr_assert_not_null(e->db, "open %s: %s", e->url, err.msg);
-    cr_assert(migrate_up(e->db, migrate_builtin, migrate_builtin_count, &err) >= 0, "migrate: %s", err.msg);
+    testdb_open(&e->t, pg, "ledger");
+    e->db = e->t.db;
     for (int i = 0; i < NBUYERS; i++)
         add_user(e, e->buyers[i], "buyer");
     for (int i = 0; i < NSELLERS; i++)
@@ -119,20 +77,7 @@ static void env_open(struct env *e, bool pg)
 
 static void env_close(struct env *e)
 {
-    db_close(e->db);
-    if (e->pg) {
-        char sql[128];
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", e->pgname);
-        admin_sql(e->admin_url, sql);
-    } else {
-        static const char *const suffix[] = {"", "-wal", "-shm"};
-        char path[600];
-        for (size_t i = 0; i < 3; i++) {
-            snprintf(path, sizeof path, "%s%s", e->url, suffix[i]);
-            unlink(path);
-        }
-        rmdir(e->dir);
-    }
+    testdb_close(&e->t);
 }
 
 /*-----------------------------------------------------------------------------
