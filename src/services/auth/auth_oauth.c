@@ -75,7 +75,6 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "db/db.h"
-#include "http/validate.h"
 #include "platform/httpc.h"
 #include "platform/jwks.h"
 #include "services/auth/auth.h"
@@ -83,12 +82,10 @@
 #include "services/auth/auth_oauth_int.h"
 
 #define STATE_TTL_MS (10 * 60 * 1000)
-#define LEEWAY_S 60
 #define RAND_BYTES 32 /* state, nonce, PKCE verifier: 256 bits each */
 #define RAND_B64 43   /* their base64url length, no padding */
 #define COOKIE_PREFIX "artistry_oauth_"
 #define TOKEN_MAX_BYTES (64 * 1024)
-#define DISPLAY_NAME_MAX 100
 
 /*-----------------------------------------------------------------------------
  * Parameters
@@ -510,106 +507,6 @@ out:
 }
 
 /*-----------------------------------------------------------------------------
- * ID token claims
- */
-static bool aud_ok(json_t *claims, const char *client_id)
-{
-    json_t *aud = json_object_get(claims, "aud");
-    const char *azp = json_string_value(json_object_get(claims, "azp"));
-    bool found = false;
-    if (json_is_string(aud)) {
-        found = strcmp(json_string_value(aud), client_id) == 0;
-    } else if (json_is_array(aud) && json_array_size(aud) > 0) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(aud, i, v)
-        {
-            if (!json_is_string(v))
-                return false;
-            if (strcmp(json_string_value(v), client_id) == 0)
-                found = true;
-        }
-        /* OIDC Core §3.1.3.7: with several audiences the token must be for us as authorised party. */
-        if (json_array_size(aud) > 1 && azp == NULL)
-            return false;
-    }
-    if (json_object_get(claims, "azp") != NULL && (azp == NULL || strcmp(azp, client_id) != 0))
-        return false;
-    return found;
-}
-
-static bool num_claim(json_t *claims, const char *name, double *out)
-{
-    json_t *v = json_object_get(claims, name);
-    if (!json_is_number(v))
-        return false;
-    *out = json_number_value(v);
-    return true;
-}
-
-/* The normalised email (the same function every other sign-in path uses), or NULL if it is not an email. */
-static const char *normalize_email(struct request *req, const char *email)
-{
-    if (email == NULL || !email_valid(email))
-        return NULL;
-    return auth_email_normalize(email, req->arena);
-}
-
-/* At most DISPLAY_NAME_MAX bytes of s, cut on a UTF-8 character boundary. */
-static const char *clip_name(struct request *req, const char *s, size_t n)
-{
-    if (n > DISPLAY_NAME_MAX) {
-        n = DISPLAY_NAME_MAX;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    }
-    return arena_strndup(req->arena, s, n);
-}
-
-/* Check iss, aud/azp, exp/iat/nbf and nonce, and read the identity. 0, or -1 with err set. */
-static int check_claims(struct request *req, const struct provider_cfg *pc, json_t *claims, const char *nonce,
-                        struct identity *id, struct app_error *err)
-{
-    double exp, iat, nbf;
-    double now = (double)(time_now_ms() / 1000);
-    const char *iss = json_string_value(json_object_get(claims, "iss"));
-    const char *tok_nonce = json_string_value(json_object_get(claims, "nonce"));
-    const char *sub = json_string_value(json_object_get(claims, "sub"));
-
-    if (iss == NULL || strcmp(iss, pc->issuer) != 0)
-        return oauth_fail(req, pc->name, err, "the ID token comes from the wrong issuer");
-    if (!aud_ok(claims, pc->client_id))
-        return oauth_fail(req, pc->name, err, "the ID token was issued for another client");
-    if (!num_claim(claims, "exp", &exp) || now > exp + LEEWAY_S)
-        return oauth_fail(req, pc->name, err, "the ID token has expired");
-    if (!num_claim(claims, "iat", &iat) || iat > now + LEEWAY_S)
-        return oauth_fail(req, pc->name, err, "the ID token's issue time is invalid");
-    if (num_claim(claims, "nbf", &nbf) && nbf > now + LEEWAY_S)
-        return oauth_fail(req, pc->name, err, "the ID token is not valid yet");
-    if (tok_nonce == NULL || strlen(tok_nonce) != strlen(nonce) || sodium_memcmp(tok_nonce, nonce, strlen(nonce)) != 0)
-        return oauth_fail(req, pc->name, err, "the ID token's nonce does not match this sign-in");
-    if (sub == NULL || *sub == '\0' || strlen(sub) > 255)
-        return oauth_fail(req, pc->name, err, "the ID token has no valid subject");
-
-    id->sub = arena_strdup(req->arena, sub);
-    const char *email = json_string_value(json_object_get(claims, "email"));
-    id->email_normalized = normalize_email(req, email);
-    id->email = id->email_normalized ? arena_strdup(req->arena, email) : NULL;
-    json_t *ev = json_object_get(claims, "email_verified");
-    /* Apple sends the string "true". */
-    id->email_verified =
-        id->email != NULL && (json_is_true(ev) || (json_is_string(ev) && strcmp(json_string_value(ev), "true") == 0));
-    const char *name = json_string_value(json_object_get(claims, "name"));
-    if (name != NULL && *name != '\0')
-        id->name = clip_name(req, name, strlen(name));
-    else if (id->email != NULL)
-        id->name = clip_name(req, id->email, (size_t)(strchr(id->email, '@') - id->email));
-    else
-        id->name = "user";
-    return 0;
-}
-
-/*-----------------------------------------------------------------------------
  * GET /api/v1/auth/oauth/:provider/callback
  */
 struct taken_state {
@@ -686,10 +583,12 @@ static int complete_flow(struct request *req, struct taken_state *ts, struct app
     if (vr != JWKS_OK)
         return oauth_fail(req, pc.name, err, "the ID token could not be verified (%s)", why);
     struct identity id = {0};
-    int rc = check_claims(req, &pc, claims, ts->nonce, &id, err);
+    const char *bad = NULL;
+    int rc = auth__oauth_claims(req->arena, claims, pc.issuer, pc.client_id, ts->nonce, time_now_ms() / 1000, &id,
+                                &bad);
     json_decref(claims);
     if (rc != 0)
-        return -1;
+        return oauth_fail(req, pc.name, err, "%s", bad);
 
     struct link_ctx x = {.arena = req->arena, .provider = pc.name, .id = &id, .now = time_now_ms()};
     struct db_error dberr = {0};

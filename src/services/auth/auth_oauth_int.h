@@ -1,10 +1,12 @@
 /*
  * auth_oauth_int.h — shared by the OAuth files of src/services/auth only:
- * auth_oauth.c (the flow), auth_oauth_account.c (linking), auth_oauth_sql.c.
+ * auth_oauth.c (the flow), auth_oauth_claims.c (ID token claims), auth_oauth_account.c (linking),
+ * auth_oauth_sql.c.
  */
 #ifndef ARTISTRY_SERVICES_AUTH_OAUTH_INT_H
 #define ARTISTRY_SERVICES_AUTH_OAUTH_INT_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,6 +36,14 @@ struct identity {
     const char *sub, *email, *email_normalized, *name;
     bool email_verified;
 };
+
+/**
+ * Check a verified ID token's claims against issuer, client_id, nonce and
+ * the time now_s (seconds), and fill id (strings in a). 0, or -1 with a
+ * client-safe reason in *why (auth_oauth_claims.c).
+ */
+int auth__oauth_claims(struct arena *a, json_t *claims, const char *issuer, const char *client_id, const char *nonce,
+                       int64_t now_s, struct identity *id, const char **why);
 
 enum link_outcome { LINK_OK, LINK_SUSPENDED, LINK_CLOSED, LINK_NO_VERIFIED_EMAIL, LINK_LOCAL_UNVERIFIED };
 
