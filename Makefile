@@ -12,7 +12,7 @@
 # Flavours: BUILD=release (default, build/) or BUILD=asan (build-asan/).
 
 BUILD ?= release
-PKGS := libmicrohttpd jansson sqlite3 libpq libsodium libjwt libcurl openssl vips
+PKGS := libmicrohttpd jansson sqlite3 libpq libsodium libjwt libcurl openssl vips hiredis
 
 CC ?= cc
 WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wcast-qual \
@@ -20,7 +20,7 @@ WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow 
         -Wno-missing-field-initializers
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -Isrc -Ibuild-gen -g $(WARN) -MMD -MP \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lpthread -lm # wslay ships no .pc file
 
 ifeq ($(BUILD),fuzz)
   CC := clang

@@ -3,8 +3,8 @@
 #
 # Usage: scripts/install-deps.sh [run|test|bench|all]
 #   run    what `make run` needs (compiler, libraries, sqlite)
-#   test   + criterion, PostgreSQL server, clang (fuzzing, sanitizers)
-#   bench  + wrk, nginx
+#   test   + criterion, PostgreSQL and Redis servers, nginx, clang (fuzzing, sanitizers)
+#   bench  + wrk
 # Only packages that are missing are installed; apt-get update runs at most once.
 set -euo pipefail
 
@@ -12,9 +12,11 @@ profile="${1:-run}"
 
 build_pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
             libpq-dev libsodium-dev libjwt-dev libcurl4-openssl-dev libssl-dev libvips-dev sqlite3
+            libwslay-dev libhiredis-dev
             fonts-dejavu-core) # fonts-dejavu-core: labels of the offline concept renderer (vips_text)
-test_pkgs=(libcriterion-dev postgresql postgresql-contrib clang libclang-rt-14-dev curl)
-bench_pkgs=(wrk nginx-light)
+# redis-server, nginx-light: the two-instance scale-out tests (Redis pub/sub, nginx in front)
+test_pkgs=(libcriterion-dev postgresql postgresql-contrib clang libclang-rt-14-dev curl redis-server nginx-light)
+bench_pkgs=(wrk)
 
 pkgs=("${build_pkgs[@]}")
 case "$profile" in

@@ -8,9 +8,11 @@
 #include "http/http.h"
 #include "services/auth/auth.h"
 #include "services/catalog/catalog.h"
+#include "services/chat/chat.h"
 #include "services/commissions/commissions.h"
 #include "services/escrow/escrow.h"
 #include "services/media/media.h"
+#include "services/notifications/notifications.h"
 #include "services/ops/ops.h"
 #include "services/orders/orders.h"
 #include "services/payments/payments.h"
@@ -21,6 +23,7 @@
 #include "services/shipping/shipping.h"
 #include "services/users/users.h"
 #include "services/vision/vision.h"
+#include "services/webhooks/webhooks.h"
 
 const struct service_module *const app_all_modules[] = {
     &ops_module,
@@ -38,6 +41,9 @@ const struct service_module *const app_all_modules[] = {
     &payouts_module,
     &vision_module,
     &recs_module,
+    &notifications_module,
+    &chat_module,
+    &webhooks_module,
 };
 
 const size_t app_all_modules_count = sizeof app_all_modules / sizeof app_all_modules[0];
