@@ -47,6 +47,13 @@ struct config {
     char *smtp_user;
     char *smtp_password;
     char *mail_outbox;      /* empty: data_dir/outbox */
+    char *sendgrid_api_key; /* set: mail goes through SendGrid v3 (before smtp_url) */
+    char *sendgrid_api_base; /* https://api.sendgrid.com (tests: a local fake) */
+    /* SMS and push channels (src/platform/sms.c, push.c); outbox: <mail outbox>/sms, /push */
+    char *sms_provider;     /* "outbox" (embedded default) or "twilio" */
+    char *twilio_api_base, *twilio_account_sid, *twilio_auth_token, *twilio_from, *twilio_messaging_service_sid;
+    char *push_provider;    /* "outbox" (embedded default) or "fcm" */
+    char *fcm_api_base, *fcm_project_id, *fcm_credentials_file, *fcm_token_uri;
     /* OAuth / OpenID Connect providers: google, apple, facebook */
     char *oauth_google_client_id, *oauth_google_client_secret, *oauth_google_auth_url, *oauth_google_token_url,
         *oauth_google_jwks_url, *oauth_google_issuer;
@@ -58,6 +65,10 @@ struct config {
     bool rate_limits;       /* enforce the per-route policies */
     int rate_limit_scale;   /* quotas are multiplied by this */
     int rate_limit_buckets; /* bound on in-memory buckets */
+    /* scale-out: cache, pub/sub and shared rate limits */
+    char *redis_url;        /* redis://[:password@]host:port[/db]; empty: in-process */
+    int redis_timeout_ms;   /* connect and command timeout */
+    int cache_max_mb;       /* in-process cache memory bound */
     /* media */
     char *media_dir;              /* local media store; empty: data_dir/media */
     int64_t media_max_upload_bytes; /* one uploaded file, bytes */
@@ -91,6 +102,15 @@ struct config {
     int vision_daily_cap;         /* images per user per day */
     int64_t recs_update_ms;       /* recommendations: the co-occurrence model and trending are updated this often */
     int64_t retention_interval_ms; /* housekeeping deletes run this often */
+    /* real-time (src/realtime): Engine.IO heartbeat and Socket.IO connect timeout, ms */
+    int rt_ping_interval_ms, rt_ping_timeout_ms, rt_connect_timeout_ms, rt_upgrade_timeout_ms;
+    /* outbound webhooks (src/services/webhooks) */
+    bool webhooks_allow_http;     /* accept http:// endpoint URLs (local dev, tests) */
+    bool webhooks_allow_private;  /* allow loopback/private/link-local targets (local dev, tests) */
+    char *webhooks_retry_schedule; /* waits between attempts, comma-separated, in retry units */
+    int webhooks_retry_unit_ms;   /* one unit of the schedule, ms (1000; tests smaller) */
+    int webhooks_timeout_ms;      /* one delivery attempt */
+    int webhooks_disable_after;   /* consecutive failed attempts before an endpoint is disabled */
     char *config_file;
     char *_alloc[160];      /* strings owned by this struct, by option row */
 };

@@ -23,10 +23,13 @@
 #include "db/migrate.h"
 #include "http/http.h"
 #include "http/server.h"
+#include "platform/cache.h"
 #include "platform/events.h"
 #include "platform/jobs.h"
+#include "platform/pubsub.h"
 #include "platform/retention.h"
 #include "platform/ticker.h"
+#include "realtime/realtime.h"
 
 static int init_modules(struct app *app, size_t *inited)
 {
@@ -106,6 +109,8 @@ static int run(int argc, char **argv, bool with_http)
         goto out;
     }
     db_close(db);
+    if (cache_start(&cfg) != 0 || pubsub_start(&cfg) != 0)
+        goto out;
     if (init_modules(&app, &inited) != 0)
         goto out;
     int nworkers = with_http ? cfg.job_workers : (cfg.job_workers > 0 ? cfg.job_workers : 1);
@@ -115,14 +120,19 @@ static int run(int argc, char **argv, bool with_http)
         goto out;
     housekeeping = retention_start(&app);
     app.server = srv;
+    if (with_http && realtime_start(&app) != 0) /* /socket.io/ answers 404 until this returns */
+        goto out;
     int sig = wait_for_signal();
     log_info("shutting down", "signal %d", sig);
     status = 0;
 out:
+    realtime_stop(); /* closes every socket: the server may only stop once none is upgraded or suspended */
     http_server_stop(srv, 10000);
     ticker_stop(housekeeping);
     jobs_workers_stop(workers);
     fini_modules(&app, inited);
+    pubsub_stop();
+    cache_stop();
     jobs_registry_free(app.jobs);
     cli__free_modules(&app);
     config_free(&cfg);

@@ -39,6 +39,7 @@
 #include "base/timeutil.h"
 #include "http/errors.h"
 #include "http/http_int.h"
+#include "platform/ratelimit_redis.h"
 
 /*-----------------------------------------------------------------------------
  * Policies
@@ -284,6 +285,15 @@ struct ratelimiter *ratelimit_new(const struct app *app)
     struct ratelimiter *rl = xcalloc(1, sizeof *rl);
     rl->enabled = cfg->rate_limits;
     rl->scale = cfg->rate_limit_scale > 0 ? cfg->rate_limit_scale : 1;
+    if (cfg->redis_url != NULL && cfg->redis_url[0] != '\0') {
+        /* Shared buckets: a limit hit on one instance counts on all of them. */
+        rl->store = ratelimit_redis_store_new(cfg->redis_url, cfg->redis_timeout_ms);
+        if (rl->store == NULL) {
+            free(rl);
+            return NULL;
+        }
+        return rl;
+    }
     rl->store = ratelimit_memory_store_new((size_t)(cfg->rate_limit_buckets > 0 ? cfg->rate_limit_buckets : 0));
     return rl;
 }

@@ -16,6 +16,7 @@
 
 #include "db/db.h"
 #include "http/jsonw.h"
+#include "platform/cache.h"
 #include "platform/versions.h"
 #include "services/catalog/catalog_int.h"
 
@@ -112,6 +113,9 @@ struct tree_cache {
     size_t len;
 };
 
+/* Renderings of old versions are never read again; they just age out of the shared cache. */
+#define TREE_SHARED_TTL_MS (10 * 60 * 1000)
+
 static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
@@ -155,13 +159,24 @@ int catalog_handle_list_categories(struct request *req, struct app_error *err)
     }
     struct tree_cache *c = thread_cache();
     if (c->body == NULL || c->version != version) {
-        struct jsonw w;
-        if (render_tree(req, &w, err) != 0)
-            return -1;
+        /* Next, the shared cache (platform/cache.h: Redis across instances), keyed by the version, so a write
+         * on any instance invalidates it everywhere; then render. */
+        char key[48];
+        snprintf(key, sizeof key, "catalog:tree:%lld", (long long)version);
+        size_t len = 0;
+        char *shared = cache_get(key, &len);
+        if (shared == NULL) {
+            struct jsonw w;
+            if (render_tree(req, &w, err) != 0)
+                return -1;
+            shared = xmalloc(w.sb.len + 1);
+            memcpy(shared, w.sb.data, w.sb.len);
+            len = w.sb.len;
+            cache_set(key, shared, len, TREE_SHARED_TTL_MS);
+        }
         free(c->body);
-        c->body = xmalloc(w.sb.len);
-        memcpy(c->body, w.sb.data, w.sb.len);
-        c->len = w.sb.len;
+        c->body = shared;
+        c->len = len;
         c->version = version;
     }
     res_bytes(req, 200, "application/json", c->body, c->len);

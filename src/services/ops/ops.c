@@ -20,6 +20,7 @@
 #include "http/metrics.h"
 #include "http/openapi.h"
 #include "platform/jobs.h"
+#include "platform/redis.h"
 
 
 static int ops_handle_healthz(struct request *req, struct app_error *err)
@@ -52,6 +53,9 @@ static int ops_handle_readyz(struct request *req, struct app_error *err)
             status = 503;
     }
     json_object_set_new(body, "engine", json_string(db_engine(req->db) == DB_ENGINE_PG ? "postgresql" : "sqlite"));
+    /* Redis down degrades (local delivery, open rate limits, cache misses) but does not make us unready. */
+    if (redis_configured())
+        json_object_set_new(body, "redis", json_string(redis_up() ? "ok" : "down"));
     if (status != 200)
         res_header(req, "Retry-After", "5");
     res_json(req, status, body);
