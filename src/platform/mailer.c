@@ -63,6 +63,7 @@
 #include "base/timeutil.h"
 #include "db/db.h"
 #include "platform/jobs.h"
+#include "platform/mailer_int.h"
 
 #define MAIL_MAX_ATTEMPTS 10
 #define SUBJECT_MAX 900      /* bytes; plain ASCII longer than this is encoded (and so folded) */
@@ -258,6 +259,11 @@ int mailer_from_address(const char *from, char *buf, size_t cap)
 {
     char name[NAME_MAX_BYTES + 1];
     return parse_from(from, name, sizeof name, buf, cap);
+}
+
+int mailer__from_parts(const char *from, char *name, size_t ncap, char *addr, size_t acap)
+{
+    return parse_from(from, name, ncap, addr, acap);
 }
 
 /*-----------------------------------------------------------------------------
@@ -621,7 +627,20 @@ out:
  * Sending
  */
 
-int mailer_send(const struct config *cfg, const struct mail *m, char *errbuf, size_t errlen)
+static bool sendgrid_on(const struct config *cfg)
+{
+    return cfg->sendgrid_api_key != NULL && cfg->sendgrid_api_key[0] != '\0';
+}
+
+static const char *transport_name(const struct config *cfg)
+{
+    if (sendgrid_on(cfg))
+        return "sendgrid";
+    return cfg->smtp_url != NULL && cfg->smtp_url[0] != '\0' ? "smtp" : "outbox";
+}
+
+/* The RFC 5322 transports: SMTP or the .eml outbox. */
+static int send_mime(const struct config *cfg, const struct mail *m, char *errbuf, size_t errlen)
 {
     struct strbuf msg;
     char from_addr[ADDR_MAX + 1], id[80];
@@ -647,6 +666,35 @@ int mailer_send(const struct config *cfg, const struct mail *m, char *errbuf, si
 out:
     strbuf_free(&msg);
     return ret;
+}
+
+/*
+ * Transport precedence: sendgrid_api_key set → SendGrid; else smtp_url set →
+ * SMTP; else the outbox. A mail that fails mailer_check is permanent; SMTP
+ * and outbox failures are reported transient (the job retries them).
+ */
+int mailer_send_result(const struct config *cfg, const struct mail *m, struct channel_result *out)
+{
+    memset(out, 0, sizeof *out);
+    if (mailer_check(m, out->error, sizeof out->error) != 0) {
+        out->permanent = true;
+        return -1;
+    }
+    if (sendgrid_on(cfg))
+        return mailer__send_sendgrid(cfg, m, out);
+    int rc = send_mime(cfg, m, out->error, sizeof out->error);
+    if (rc == 0 && m->message_id != NULL)
+        snprintf(out->ref, sizeof out->ref, "%s", m->message_id);
+    return rc;
+}
+
+int mailer_send(const struct config *cfg, const struct mail *m, char *errbuf, size_t errlen)
+{
+    struct channel_result r;
+    int rc = mailer_send_result(cfg, m, &r);
+    if (rc != 0)
+        seterr(errbuf, errlen, "%s", r.error);
+    return rc;
 }
 
 /*-----------------------------------------------------------------------------
@@ -695,11 +743,10 @@ static int mail_job(struct job *job, const char **errmsg)
         return -1;
     }
     const char *domain = strchr(m.to, '@');
-    bool smtp = job->app->cfg->smtp_url != NULL && job->app->cfg->smtp_url[0] != '\0';
     char ebuf[512] = "";
     if (mailer_send(job->app->cfg, &m, ebuf, sizeof ebuf) == 0) {
         redact(job, "{\"sent\":true}");
-        log_info("mail sent", "id=%s transport=%s to_domain=%s", job->id, smtp ? "smtp" : "outbox",
+        log_info("mail sent", "id=%s transport=%s to_domain=%s", job->id, transport_name(job->app->cfg),
                  domain ? domain + 1 : "?");
         return 0;
     }

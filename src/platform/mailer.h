@@ -10,7 +10,9 @@
  *     data_dir/outbox when that is empty;
  *   - smtp_url = smtp://host[:port] (STARTTLS when offered) or
  *     smtps://host[:port] (implicit TLS): delivered through libcurl, with
- *     smtp_user / smtp_password when set.
+ *     smtp_user / smtp_password when set;
+ *   - sendgrid_api_key set: SendGrid v3 Mail Send over HTTPS
+ *     (mailer_sendgrid.c); it takes precedence over smtp_url.
  *
  * Header injection is impossible by construction: every header field is
  * checked (no CR, LF or other control characters; addresses must be plain
@@ -33,6 +35,7 @@ struct db;
 struct db_error;
 struct job_registry;
 struct strbuf;
+struct channel_result;
 
 /** Job kind that delivers one mail (payload: {to, subject, text[, html]}). */
 #define MAILER_JOB_KIND "mail.send"
@@ -75,6 +78,14 @@ int mailer_from_address(const char *from, char *buf, size_t cap);
  * message (no body, no secrets) in errbuf.
  */
 int mailer_send(const struct config *cfg, const struct mail *m, char *errbuf, size_t errlen);
+
+/**
+ * mailer_send() reporting like the other channels (platform/sms.h): 0 sent
+ * (out->ref: SendGrid's X-Message-Id, or the message id), -1 with
+ * out->error and out->permanent (an invalid mail, a 4xx from SendGrid
+ * other than 408/429). Blocking: jobs only.
+ */
+int mailer_send_result(const struct config *cfg, const struct mail *m, struct channel_result *out);
 
 /**
  * Queue m for delivery as a "mail.send" job on db (inside the caller's

@@ -1,20 +1,19 @@
 /*
  * fake_shippo.c — a local Shippo API for the API tests (see fake_shippo.h).
  *
- * Design: one libmicrohttpd daemon with its own polling thread; the fake's
- * state (issued rate ids, counters, the last request) sits under one mutex
- * because the test thread reads it while the daemon thread serves.
+ * Design: built on fake_http (one libmicrohttpd daemon with its own polling
+ * thread); the fake's state (issued rate ids, counters, the last request)
+ * sits under the fake_http mutex because the test thread reads it while the
+ * daemon thread serves.
  *
  * Caveats: test code: allocation failures abort, at most 256 rate ids are
  * remembered.
  */
 #include "api/fake_shippo.h"
 
-#include <arpa/inet.h>
+#include "api/fake_http.h"
+
 #include <jansson.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +22,8 @@
 #define MAX_RATE_IDS 256
 
 struct fake_shippo {
-    struct MHD_Daemon *d;
-    char url[64];
+    struct fake_http *h;
     char auth[256]; /* the Authorization value expected */
-    pthread_mutex_t lock;
     char rate_ids[MAX_RATE_IDS][64];
     int nrates;
     int shipments, transactions, labels;
@@ -34,26 +31,10 @@ struct fake_shippo {
     char *last_shipment;
 };
 
-struct conn {
-    char *body;
-    size_t len;
-};
-
 static void die(const char *what)
 {
     fprintf(stderr, "fake_shippo: %s\n", what);
     abort();
-}
-
-static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, json_t *body)
-{
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ret;
 }
 
 static json_t *rate(const char *id, const char *amount, const char *currency, const char *provider, const char *service,
@@ -69,14 +50,15 @@ static void remember(struct fake_shippo *f, const char *id)
     snprintf(f->rate_ids[f->nrates++ % MAX_RATE_IDS], 64, "%.63s", id);
 }
 
-static enum MHD_Result handle_shipments(struct fake_shippo *f, struct MHD_Connection *c, json_t *b, const char *raw)
+static void handle_shipments(struct fake_shippo *f, struct fake_http_reply *rp, json_t *b, const char *raw)
 {
     json_t *from = json_object_get(b, "address_from"), *to = json_object_get(b, "address_to");
     json_t *p = json_array_get(json_object_get(b, "parcels"), 0);
     if (!json_is_string(json_object_get(from, "country")) || !json_is_string(json_object_get(to, "country")) ||
         !json_is_string(json_object_get(p, "weight")) || !json_is_string(json_object_get(p, "mass_unit")))
-        return reply_json(c, 400, json_pack("{s:[s]}", "parcels", "address_from, address_to and parcels are required"));
-    pthread_mutex_lock(&f->lock);
+        return fake_http_reply_json(
+            rp, 400, json_pack("{s:[s]}", "parcels", "address_from, address_to and parcels are required"));
+    fake_http_lock(f->h);
     int n = ++f->shipments;
     free(f->last_shipment);
     f->last_shipment = strdup(raw);
@@ -86,32 +68,32 @@ static enum MHD_Result handle_shipments(struct fake_shippo *f, struct MHD_Connec
     snprintf(ids[2], 64, "rate_%d_dhl_express", n);
     for (int i = 0; i < 3; i++)
         remember(f, ids[i]);
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     json_t *rates =
         json_pack("[o, o, o]", rate(ids[0], "5.10", "USD", "USPS", "Ground Advantage", "usps_ground_advantage", 5),
                   rate(ids[1], "7.85", "USD", "USPS", "Priority Mail", "usps_priority", 2),
                   rate(ids[2], "20.00", "EUR", "DHL Express", "Express Worldwide", "dhl_express", 1));
     char sid[64];
     snprintf(sid, sizeof sid, "shipment_%d", n);
-    return reply_json(
-        c, 201, json_pack("{s:s, s:s, s:o, s:[]}", "object_id", sid, "status", "SUCCESS", "rates", rates, "messages"));
+    fake_http_reply_json(
+        rp, 201, json_pack("{s:s, s:s, s:o, s:[]}", "object_id", sid, "status", "SUCCESS", "rates", rates, "messages"));
 }
 
-static enum MHD_Result handle_transactions(struct fake_shippo *f, struct MHD_Connection *c, json_t *b)
+static void handle_transactions(struct fake_shippo *f, struct fake_http_reply *rp, json_t *b)
 {
     const char *rid = json_string_value(json_object_get(b, "rate"));
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     f->transactions++;
     bool known = false;
     for (int i = 0; rid != NULL && i < MAX_RATE_IDS && i < f->nrates; i++)
         known = known || strcmp(f->rate_ids[i], rid) == 0;
     bool fail = f->fail_labels;
     int n = known && !fail ? ++f->labels : 0;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     if (!known)
-        return reply_json(c, 400, json_pack("{s:[s]}", "rate", "Rate not found."));
+        return fake_http_reply_json(rp, 400, json_pack("{s:[s]}", "rate", "Rate not found."));
     if (fail)
-        return reply_json(c, 201,
+        return fake_http_reply_json(rp, 201,
                           json_pack("{s:s, s:s, s:s, s:[{s:s, s:s}]}", "object_id", "txn_failed", "status", "ERROR",
                                     "rate", rid, "messages", "source", "USPS", "text",
                                     "The address could not be verified."));
@@ -120,58 +102,33 @@ static enum MHD_Result handle_transactions(struct fake_shippo *f, struct MHD_Con
     fake_shippo_tracking_number(n, tn, sizeof tn);
     snprintf(turl, sizeof turl, "https://tools.usps.com/go/TrackConfirmAction?tLabels=%s", tn);
     snprintf(lurl, sizeof lurl, "https://shippo-delivery.example/labels/%s.pdf", id);
-    return reply_json(c, 201,
+    return fake_http_reply_json(rp, 201,
                       json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[]}", "object_id", id, "status", "SUCCESS",
                                 "tracking_number", tn, "tracking_url_provider", turl, "label_url", lurl, "rate", rid,
                                 "messages"));
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                  const char *version, const char *upload, size_t *upload_size, void **con_cls)
+static void on_request(void *ctx, const struct fake_http_request *rq, struct fake_http_reply *rp)
 {
-    (void)version;
-    struct fake_shippo *f = cls;
-    struct conn *cn = *con_cls;
-    if (cn == NULL) {
-        cn = calloc(1, sizeof *cn);
-        *con_cls = cn;
-        return MHD_YES;
-    }
-    if (*upload_size > 0) {
-        if (cn->len + *upload_size < 65536) {
-            cn->body = realloc(cn->body, cn->len + *upload_size + 1);
-            memcpy(cn->body + cn->len, upload, *upload_size);
-            cn->len += *upload_size;
-            cn->body[cn->len] = '\0';
-        }
-        *upload_size = 0;
-        return MHD_YES;
-    }
-    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-    if (strcmp(method, "POST") != 0 || (strcmp(url, "/shipments/") != 0 && strcmp(url, "/transactions/") != 0))
-        return reply_json(c, 404, json_pack("{s:s}", "detail", "Not found."));
+    struct fake_shippo *f = ctx;
+    const char *url = rq->path;
+    const char *auth = fake_http_header(rq, "Authorization");
+    const char *ct = fake_http_header(rq, "Content-Type");
+    if (strcmp(rq->method, "POST") != 0 || (strcmp(url, "/shipments/") != 0 && strcmp(url, "/transactions/") != 0))
+        return fake_http_reply_json(rp, 404, json_pack("{s:s}", "detail", "Not found."));
     if (auth == NULL || strcmp(auth, f->auth) != 0)
-        return reply_json(c, 401, json_pack("{s:s}", "detail", "Invalid token."));
-    json_t *b = cn->body && ct && strncmp(ct, "application/json", 16) == 0 ? json_loads(cn->body, 0, NULL) : NULL;
+        return fake_http_reply_json(rp, 401, json_pack("{s:s}", "detail", "Invalid token."));
+    json_t *b = rq->body_len > 0 && ct && strncmp(ct, "application/json", 16) == 0 ? json_loads(rq->body, 0, NULL)
+                                                                                    : NULL;
     if (!json_is_object(b) || !json_is_false(json_object_get(b, "async"))) {
         json_decref(b);
-        return reply_json(c, 400, json_pack("{s:s}", "detail", "JSON body with async false expected."));
+        return fake_http_reply_json(rp, 400, json_pack("{s:s}", "detail", "JSON body with async false expected."));
     }
-    enum MHD_Result r = url[1] == 's' ? handle_shipments(f, c, b, cn->body) : handle_transactions(f, c, b);
+    if (url[1] == 's')
+        handle_shipments(f, rp, b, rq->body);
+    else
+        handle_transactions(f, rp, b);
     json_decref(b);
-    return r;
-}
-
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
-{
-    (void)cls, (void)c, (void)toe;
-    struct conn *cn = *con_cls;
-    if (cn != NULL) {
-        free(cn->body);
-        free(cn);
-        *con_cls = NULL;
-    }
 }
 
 struct fake_shippo *fake_shippo_start(const char *token)
@@ -180,15 +137,7 @@ struct fake_shippo *fake_shippo_start(const char *token)
     if (f == NULL)
         die("out of memory");
     snprintf(f->auth, sizeof f->auth, "ShippoToken %s", token);
-    pthread_mutex_init(&f->lock, NULL);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    f->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR,
-                            (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, f, MHD_OPTION_END);
-    if (f->d == NULL)
-        die("MHD_start_daemon");
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(f->d, MHD_DAEMON_INFO_BIND_PORT);
-    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%u", (unsigned)info->port);
+    f->h = fake_http_start(on_request, f);
     return f;
 }
 
@@ -196,45 +145,44 @@ void fake_shippo_stop(struct fake_shippo *f)
 {
     if (f == NULL)
         return;
-    MHD_stop_daemon(f->d);
-    pthread_mutex_destroy(&f->lock);
+    fake_http_stop(f->h);
     free(f->last_shipment);
     free(f);
 }
 
 const char *fake_shippo_url(const struct fake_shippo *f)
 {
-    return f->url;
+    return fake_http_url(f->h);
 }
 
 void fake_shippo_fail_labels(struct fake_shippo *f, bool fail)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     f->fail_labels = fail;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
 }
 
 int fake_shippo_shipment_calls(struct fake_shippo *f)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     int n = f->shipments;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     return n;
 }
 
 int fake_shippo_transaction_calls(struct fake_shippo *f)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     int n = f->transactions;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     return n;
 }
 
 char *fake_shippo_last_shipment(struct fake_shippo *f)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     char *s = f->last_shipment ? strdup(f->last_shipment) : NULL;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     return s;
 }
 
