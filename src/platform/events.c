@@ -47,6 +47,10 @@ static int dispatch_job(struct job *job, const char **errmsg)
         *errmsg = "malformed event";
         return -1;
     }
+    /* The event's id, for subscribers that dedupe (notifications, webhooks): the
+     * dispatch job's id, the same on every retry. */
+    if (job->id != NULL && json_object_get(data, "event_id") == NULL)
+        json_object_set_new(data, "event_id", json_string(job->id));
     int handled = 0;
     for (int i = 0; i < nsubscribers; i++) {
         if (strcmp(subscribers[i].type, "*") != 0 && strcmp(subscribers[i].type, type) != 0)

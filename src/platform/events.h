@@ -12,9 +12,15 @@
  * Types in use: order.placed, order.paid, order.shipped, order.delivered,
  * order.cancelled, order.refunded, shipment.updated, proposal.received,
  * proposal.accepted, milestone.funded, milestone.delivered, milestone.released,
- * dispute.opened, dispute.resolved, payout.sent, payout.failed.
+ * dispute.opened, dispute.resolved, payout.sent, payout.failed,
+ * password.changed {user_id}, seller_application.decided {user_id,
+ * application_id, decision: approved|rejected, reason?}, review.posted
+ * {review_id, product_id, seller_id, shop_id, buyer_id, rating},
+ * message.received {conversation_id, message_id, sender_id, recipient_id,
+ * buyer_id, seller_id}.
  * Each data object carries the ids of the subject and of the users to tell
- * ("buyer_id", "seller_id").
+ * ("buyer_id", "seller_id"). Subscribers also find "event_id" in data: the
+ * dispatch job's id, stable across retries, to dedupe on.
  */
 #ifndef ARTISTRY_PLATFORM_EVENTS_H
 #define ARTISTRY_PLATFORM_EVENTS_H

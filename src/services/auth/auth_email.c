@@ -56,6 +56,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "db/db.h"
+#include "platform/events.h"
 #include "platform/jobs.h"
 #include "platform/mailer.h"
 #include "services/auth/auth.h"
@@ -364,7 +365,10 @@ static int reset_tx(struct db *db, void *vctx, struct db_error *err)
     if (invalidate_tokens(db, user_id, PURPOSE_RESET, c->now, err) != 0 ||
         auth_revoke_all_sessions(db, user_id, "password_change", err) != 0 || queue_changed_mail(db, c->a, email, c->now, err) != 0)
         return -1;
-    return 0;
+    json_t *ev = json_pack("{s:s}", "user_id", user_id); /* notifications: in-app security notice */
+    int erc = events_emit(db, "password.changed", ev, err);
+    json_decref(ev);
+    return erc;
 invalid:
     c->invalid = true;
     memset(err, 0, sizeof *err); /* kind NONE: db_tx rolls back without retrying */

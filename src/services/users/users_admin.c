@@ -19,6 +19,7 @@
 #include "base/ids.h"
 #include "base/timeutil.h"
 #include "db/db.h"
+#include "platform/events.h"
 #include "services/auth/auth.h"
 #include "services/users/users_int.h"
 
@@ -274,6 +275,12 @@ static int decide(struct db *db, void *arg, struct db_error *dberr)
     int r = users__audit(db, req, t->approve ? "seller_application.approve" : "seller_application.reject",
                          "seller_application", t->id, data, dberr);
     json_decref(data);
+    if (r != 0)
+        return r;
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:s?}", "user_id", user_id, "application_id", t->id, "decision",
+                           t->approve ? "approved" : "rejected", "reason", reason);
+    r = events_emit(db, "seller_application.decided", ev, dberr);
+    json_decref(ev);
     return r;
 }
 
