@@ -34,6 +34,8 @@ struct app {
      * Verify a bearer credential (the whole Authorization header value) and
      * fill req->user_id/role/session_id; 0 or -1 with err set. Installed by
      * the identity module's init; NULL when it is not mounted.
+     * Callable outside an HTTP request with a struct request holding only
+     * arena, app and db (the realtime layer verifies a socket's token so).
      */
     int (*authenticate)(struct request *req, const char *authorization, struct app_error *err);
 };

@@ -19,8 +19,12 @@ struct extra_header {
     const char *name, *value;
 };
 
+/* What *con_cls points to: a routed request or a hooked one (http/hook.h); both start with kind. */
+enum ctx_kind { CTX_ROUTE = 1, CTX_HOOK };
+
 /** Per-request state, from the first MHD callback to the completion notice. */
 struct req_ctx {
+    enum ctx_kind kind; /* CTX_ROUTE; must stay first */
     struct request req;
     struct arena arena;
     struct http_server *srv;
@@ -55,6 +59,7 @@ struct http_server {
     bool cors_any;
     struct offload_pool *slow;
     struct ratelimiter *rl; /* http/ratelimit.h */
+    _Atomic(const struct http_hook *) hook; /* http/hook.h: a path prefix served by another layer */
 };
 
 /** Run the request pipeline for a request whose body is complete, and queue the response. */

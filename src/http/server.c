@@ -37,6 +37,7 @@
 #include "base/timeutil.h"
 #include "db/db.h"
 #include "http/accesslog.h"
+#include "http/hook.h"
 #include "http/http_int.h"
 #include "http/metrics.h"
 #include "http/offload.h"
@@ -121,6 +122,7 @@ static struct req_ctx *ctx_new(struct http_server *srv, struct MHD_Connection *c
                                const char *method)
 {
     struct req_ctx *c = xcalloc(1, sizeof *c);
+    c->kind = CTX_ROUTE;
     arena_init(&c->arena, 8192);
     c->srv = srv;
     c->conn = conn;
@@ -160,12 +162,38 @@ static bool has_body(struct MHD_Connection *conn)
     return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
 }
 
+/* A request under the hook's prefix (http/hook.h): small, no arena, no route. */
+struct hook_ctx {
+    enum ctx_kind kind; /* CTX_HOOK; must stay first */
+    const struct http_hook *hook;
+    void *state;
+};
+
+void http_server_set_hook(struct http_server *srv, const struct http_hook *hook)
+{
+    atomic_store(&srv->hook, hook);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
     (void)version;
     struct http_server *srv = cls;
+    if (*con_cls == NULL) {
+        const struct http_hook *hk = atomic_load(&srv->hook);
+        if (hk != NULL && strncmp(url, hk->prefix, strlen(hk->prefix)) == 0) {
+            struct hook_ctx *h = xcalloc(1, sizeof *h);
+            h->kind = CTX_HOOK;
+            h->hook = hk;
+            *con_cls = h;
+            atomic_fetch_add(&srv->in_flight, 1);
+        }
+    }
+    if (*con_cls != NULL && *(const enum ctx_kind *)*con_cls == CTX_HOOK) {
+        struct hook_ctx *h = *con_cls;
+        return h->hook->handle(h->hook->ud, conn, url, method, upload_data, upload_data_size, &h->state);
+    }
     struct req_ctx *c = *con_cls;
     if (c != NULL && c->offloaded) {
         /* Called again after MHD_resume_connection: the slow pool has answered. */
@@ -264,6 +292,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (c == NULL)
         return;
     *con_cls = NULL;
+    if (c->kind == CTX_HOOK) {
+        struct hook_ctx *h = (struct hook_ctx *)(void *)c;
+        h->hook->done(h->hook->ud, h->state);
+        free(h);
+        atomic_fetch_sub(&srv->in_flight, 1);
+        return;
+    }
     double seconds = (double)(time_mono_ns() - c->t0_ns) / 1e9;
     if (!c->responded)
         c->req.status = 499; /* client went away before we answered */
@@ -384,7 +419,7 @@ struct http_server *http_server_start(struct app *app)
     if (threads < 1)
         threads = 1;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE; /* upgrade: WebSockets under http/hook.h */
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     srv->daemon = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, accept_policy, srv, on_request, srv,
