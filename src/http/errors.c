@@ -97,6 +97,7 @@ static const struct code_row codes[] = {
     {"insufficient_balance", 409, "Insufficient available balance"},
     {"payout_below_minimum", 422, "Payout below the minimum amount"},
     {"payout_account_unavailable", 409, "No payout account"},
+    {"webhook_endpoint_disabled", 409, "Webhook endpoint disabled"},
 };
 
 static const struct code_row *find(const char *code)

@@ -34,6 +34,7 @@
 #include "base/timeutil.h"
 #include "db/db.h"
 #include "http/jsonw.h"
+#include "platform/events.h"
 #include "services/catalog/catalog.h"
 #include "services/catalog/catalog_int.h"
 
@@ -366,7 +367,15 @@ static int create_review(struct db *db, void *arg, struct db_error *dberr)
                            DB_TEXT(t->media_text), DB_I64(time_now_ms())};
     if (db_exec(db, catalog__sql(CATALOG_Q_REVIEW_INSERT), p, 10, dberr) < 0)
         return -1;
-    return add_rating(db, t->product_id, shop_id, t->rating, 1, dberr);
+    if (add_rating(db, t->product_id, shop_id, t->rating, 1, dberr) != 0)
+        return -1;
+    /* review.posted for outbound webhooks, in the review's transaction. */
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "review_id", t->id, "product_id", t->product_id,
+                           "seller_id", seller_id, "shop_id", shop_id, "buyer_id", req->user_id, "rating",
+                           (json_int_t)t->rating);
+    rc = events_emit(db, "review.posted", ev, dberr);
+    json_decref(ev);
+    return rc;
 }
 
 int catalog_handle_create_review(struct request *req, struct app_error *err)
