@@ -566,3 +566,7 @@ warn_errors catalog
 # Commerce (orders): add-to-cart and checkout throughput on SQLite and on
 # PostgreSQL (BENCH_PG_URL, or a throwaway cluster); see bench/commerce.sh.
 ARTISTRY_BIN=$bin bash bench/commerce.sh
+
+# Sockets (real-time): BENCH_SOCKETS (10 000) concurrent Socket.IO connections held
+# idle, then a message fan-out, against the npm socket.io server; see bench/socket.sh.
+ARTISTRY_BIN=$bin bash bench/socket.sh

@@ -7,6 +7,7 @@
 #      loopback (scripts/pg-cluster.sh) stopped on exit; unit and API tests
 #   4. the ASan+UBSan flavour: unit and API tests on SQLite and PostgreSQL
 #   5. a short fuzz run of the libFuzzer targets in tests/fuzz (make fuzz), if any
+#   (after 2, 3 and 4: the Node tests in tests/node, the npm socket.io-client)
 #   6. a summary line "N passed, N failed"; the exit status is 1 if anything failed
 #
 # Each Criterion binary's "Synthesis:" line is counted; a binary that dies
@@ -19,6 +20,8 @@
 #   TEST_SKIP_PG=1               skip the PostgreSQL runs
 #   TEST_SKIP_ASAN=1             skip the sanitizer flavour
 #   TEST_SKIP_FUZZ=1             skip the fuzz run
+#   TEST_SKIP_NODE=1             skip the Node (socket.io-client) tests
+#   TEST_SKIP_SCALE=1            skip the two-instance Redis/nginx tests (tests/scale/run.sh)
 #   TEST_API_JOBS (2), TEST_UNIT_JOBS (1)   Criterion --jobs for API / unit binaries
 #   TEST_FILTER                  Criterion --filter pattern for every binary
 #   FUZZ_SECONDS (20)            per fuzz target
@@ -158,6 +161,50 @@ run_api() {
         ARTISTRY_BIN="$root/$out/artistry" "$@"
 }
 
+# run_node OUT LABEL [VAR=VALUE...]: the node:test files in tests/node against
+# OUT/artistry. `npm ci` runs when node_modules is missing or older than the
+# lock file. Each test counts; a run without a summary counts as one failure.
+run_node() {
+    local out=$1 label=$2
+    shift 2
+    local log="$log_dir/$label.log" stamp=tests/node/node_modules/.package-lock.json rc=0 p f c
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        fail_step "$label (node or npm missing)"
+        return 0
+    fi
+    if [ ! -f "$stamp" ] || [ tests/node/package-lock.json -nt "$stamp" ]; then
+        if ! npm ci --prefix tests/node --no-audit --no-fund >"$log_dir/npm-ci.log" 2>&1; then
+            cat "$log_dir/npm-ci.log"
+            fail_step "$label (npm ci)"
+            return 0
+        fi
+    fi
+    env ARTISTRY_BIN="$root/$out/artistry" "$@" timeout --kill-after=10 300 \
+        node --test --test-concurrency=1 --test-reporter=tap tests/node/ </dev/null >"$log" 2>&1 || rc=$?
+    p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+    f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+    c=$(sed -n 's/^# cancelled \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+    if [ -z "$p" ] || [ -z "$f" ]; then
+        cat "$log"
+        echo "test.sh: $label: no node:test summary (exit status $rc)" >&2
+        fail_step "$label"
+        return 0
+    fi
+    f=$((f + ${c:-0}))
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$f" -gt 0 ]; then
+        cat "$log"
+        failures+=("$label ($f of $((p + f)))")
+    elif [ "$rc" -ne 0 ]; then
+        cat "$log"
+        echo "test.sh: $label: all $p passed but node exited $rc" >&2
+        fail_step "$label"
+    else
+        printf '  %-44s %3d passed\n' "$label" "$p"
+    fi
+}
+
 build() {
     local label=$1
     shift
@@ -211,6 +258,38 @@ run_fuzz() {
 }
 
 #------------------------------------------------------------------------------
+# Scale-out: two instances, Redis and nginx (tests/scale/run.sh)
+#
+
+# Counts the runner's "scale: N passed, M failed" line; no such line is one failure.
+run_scale() {
+    say "scale-out: two instances, Redis, nginx ($(elapsed))"
+    if [ ! -x build/artistry ]; then
+        fail_step "scale (build/artistry not built)"
+        return 0
+    fi
+    local log="$log_dir/scale.log" line p f rc=0
+    SCALE_DATABASE_URL="$pg_url" ARTISTRY_BIN="$root/build/artistry" \
+        timeout --kill-after=10 600 bash tests/scale/run.sh </dev/null >"$log" 2>&1 || rc=$?
+    line=$(grep -a '^scale: [0-9]* passed, [0-9]* failed' "$log" | tail -n 1 || true)
+    if [ -z "$line" ]; then
+        cat "$log"
+        fail_step "scale (no summary, exit status $rc)"
+        return 0
+    fi
+    p=$(sed -n 's/^scale: \([0-9]*\) passed.*/\1/p' <<<"$line")
+    f=$(sed -n 's/.* \([0-9]*\) failed.*/\1/p' <<<"$line")
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$f" -gt 0 ]; then
+        cat "$log"
+        failures+=("scale ($f)")
+    else
+        printf '  %-44s %3d passed\n' "scale" "$p"
+    fi
+}
+
+#------------------------------------------------------------------------------
 # The run
 #
 
@@ -233,6 +312,10 @@ if build release; then
     run_unit build sqlite
     say "API tests, SQLite ($(elapsed))"
     run_api build sqlite
+    if [ -z "${TEST_SKIP_NODE:-}" ]; then
+        say "Node tests (socket.io-client), SQLite ($(elapsed))"
+        run_node build node-sqlite
+    fi
 fi
 
 if [ -z "${TEST_SKIP_PG:-}" ]; then
@@ -254,7 +337,15 @@ if [ -z "${TEST_SKIP_PG:-}" ]; then
         run_unit build pg ARTISTRY_TEST_DATABASE_URL="$pg_url"
         say "API tests, PostgreSQL ($(elapsed))"
         run_api build pg ARTISTRY_TEST_DATABASE_URL="$pg_url"
+        if [ -z "${TEST_SKIP_NODE:-}" ]; then
+            say "Node tests (socket.io-client), PostgreSQL ($(elapsed))"
+            run_node build node-pg ARTISTRY_TEST_DATABASE_URL="$pg_url"
+        fi
     fi
+fi
+
+if [ -z "${TEST_SKIP_SCALE:-}" ]; then
+    run_scale
 fi
 
 if [ -z "${TEST_SKIP_ASAN:-}" ]; then
@@ -265,6 +356,10 @@ if [ -z "${TEST_SKIP_ASAN:-}" ]; then
         run_unit build-asan asan-sqlite "${san[@]}"
         say "ASan+UBSan API tests, SQLite ($(elapsed))"
         run_api build-asan asan-sqlite "${san[@]}"
+        if [ -z "${TEST_SKIP_NODE:-}" ]; then
+            say "ASan+UBSan Node tests (socket.io-client), SQLite ($(elapsed))"
+            run_node build-asan asan-node-sqlite "${san[@]}"
+        fi
         if [ -z "${TEST_SKIP_PG:-}" ] && [ -n "$pg_url" ]; then
             say "ASan+UBSan unit tests, PostgreSQL ($(elapsed))"
             run_unit build-asan asan-pg "${san[@]}" ARTISTRY_TEST_DATABASE_URL="$pg_url"
