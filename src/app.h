@@ -20,6 +20,7 @@ struct http_server;
 struct request;
 struct app_error;
 struct job_registry;
+struct ratelimit_store;
 struct service_module;
 
 struct app {
@@ -38,6 +39,12 @@ struct app {
      * arena, app and db (the realtime layer verifies a socket's token so).
      */
     int (*authenticate)(struct request *req, const char *authorization, struct app_error *err);
+    /**
+     * A new rate-limit bucket store shared by every instance (Redis), or
+     * NULL: each limiter keeps its buckets in process. Installed by serve
+     * when redis_url is set; the HTTP limiter and the chat send limit use it.
+     */
+    struct ratelimit_store *(*shared_ratelimit_store)(const struct app *app);
 };
 
 /** The table of every service module, in init order (src/services/modules.c). */

@@ -27,9 +27,16 @@
 #include "platform/events.h"
 #include "platform/jobs.h"
 #include "platform/pubsub.h"
+#include "platform/ratelimit_redis.h"
 #include "platform/retention.h"
 #include "platform/ticker.h"
 #include "realtime/realtime.h"
+
+/* app.shared_ratelimit_store when redis_url is set: buckets in Redis. */
+static struct ratelimit_store *redis_ratelimit_store(const struct app *app)
+{
+    return ratelimit_redis_store_new(app->cfg->redis_url, app->cfg->redis_timeout_ms);
+}
 
 static int init_modules(struct app *app, size_t *inited)
 {
@@ -91,6 +98,8 @@ static int run(int argc, char **argv, bool with_http)
     app.cfg = &cfg;
     app.started_at_ms = time_now_ms();
     app.schema_version = migrate_builtin_count ? migrate_builtin[migrate_builtin_count - 1].version : 0;
+    if (cfg.redis_url != NULL && cfg.redis_url[0] != '\0')
+        app.shared_ratelimit_store = redis_ratelimit_store;
     if ((rc = cli__select_modules(&app, &cfg)) != 0) {
         config_free(&cfg);
         return rc;

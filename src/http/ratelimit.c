@@ -39,7 +39,6 @@
 #include "base/timeutil.h"
 #include "http/errors.h"
 #include "http/http_int.h"
-#include "platform/ratelimit_redis.h"
 
 /*-----------------------------------------------------------------------------
  * Policies
@@ -285,9 +284,9 @@ struct ratelimiter *ratelimit_new(const struct app *app)
     struct ratelimiter *rl = xcalloc(1, sizeof *rl);
     rl->enabled = cfg->rate_limits;
     rl->scale = cfg->rate_limit_scale > 0 ? cfg->rate_limit_scale : 1;
-    if (cfg->redis_url != NULL && cfg->redis_url[0] != '\0') {
+    if (app->shared_ratelimit_store != NULL) {
         /* Shared buckets: a limit hit on one instance counts on all of them. */
-        rl->store = ratelimit_redis_store_new(cfg->redis_url, cfg->redis_timeout_ms);
+        rl->store = app->shared_ratelimit_store(app);
         if (rl->store == NULL) {
             free(rl);
             return NULL;

@@ -1,6 +1,6 @@
 /*
  * ratelimit_redis.h — the shared rate-limit bucket store on Redis
- * (struct ratelimit_store of http/ratelimit.h), chosen by ratelimit_new
+ * (struct ratelimit_store of http/ratelimit.h), installed by serve as app.shared_ratelimit_store
  * when redis_url is set.
  */
 #ifndef ARTISTRY_PLATFORM_RATELIMIT_REDIS_H
