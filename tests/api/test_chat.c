@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api_client.h"
+#include "media_testlib.h"
 
 TestSuite(chat, .fini = api_cleanup_all, .timeout = 240);
 
@@ -611,5 +612,53 @@ Test(chat, admins_read_disputed_conversations_only)
     api_assert_problem(r, 404, "not_found");
     api_response_free(r);
     cr_assert_eq(count(s, "SELECT COUNT(*) FROM messages WHERE conversation_id = $1", conv), 1);
+    api_stop(s);
+}
+
+/*-----------------------------------------------------------------------------
+ * Attachments are shared with the other participant (media grants)
+ */
+TestSuite(chat_media, .fini = media_testlib_fini, .timeout = 180);
+
+Test(chat_media, attachment_readable_by_the_recipient_only)
+{
+    struct api_opts o = {.args = scaled_args};
+    struct api_server *s = api_start(&o);
+    struct api_account buyers[2], seller;
+    api_accounts(s, "buyer", "attb", 2, buyers);
+    api_account(s, "seller", "atts", &seller);
+    char conv[64], path[160], body[512], media[64], mpath[128];
+    snprintf(body, sizeof body, "{\"seller_id\": \"%s\"}", seller.id);
+    create_conv(s, &buyers[0], body, 201, conv);
+
+    struct mbuf img = mt_image("png", 40, 30, false, 1);
+    mt_upload_ok(s, &buyers[0], &img, "message_attachment", media, sizeof media);
+    free(img.data);
+    snprintf(mpath, sizeof mpath, "/api/v1/media/%s", media);
+
+    /* Before it is sent, only its owner may read it. */
+    struct api_response *r = mt_get(s, &seller, mpath, NULL);
+    cr_assert_eq(r->status, 404, "%ld", r->status);
+    api_response_free(r);
+    r = mt_get(s, &buyers[0], mpath, NULL);
+    cr_assert_eq(r->status, 200, "%ld", r->status);
+    api_response_free(r);
+
+    snprintf(body, sizeof body, "{\"body\": \"the glaze\", \"attachments\": [\"%s\"]}", media);
+    r = api_as(s, &buyers[0], "POST", path_of(path, sizeof path, conv, "/messages"), body);
+    cr_assert_eq(r->status, 201, "%ld %s", r->status, r->body);
+    api_response_free(r);
+
+    /* Sent: the seller reads it (private, not cached by shared caches); a stranger still cannot. */
+    r = mt_get(s, &seller, mpath, NULL);
+    cr_assert_eq(r->status, 200, "%ld %s", r->status, r->body);
+    cr_assert_str_eq(api_header(r, "Cache-Control"), "private, no-cache");
+    api_response_free(r);
+    r = mt_get(s, &buyers[1], mpath, NULL);
+    cr_assert_eq(r->status, 404, "%ld", r->status);
+    api_response_free(r);
+    r = mt_get(s, NULL, mpath, NULL);
+    cr_assert_eq(r->status, 404, "%ld", r->status);
+    api_response_free(r);
     api_stop(s);
 }

@@ -118,6 +118,13 @@ struct chat_send {
     json_t *attachments;
     const char *client_msg_id; /* NULL: no dedupe */
     const char *except_socket; /* the sending socket (no receive_message back to it), or NULL */
+    /*
+     * Called after the commit and before the fan-out, with the stored message
+     * (borrowed) — the socket path acknowledges here, so the sender's ack does
+     * not wait behind the delivery to a large room. NULL: none.
+     */
+    void (*stored)(void *ud, json_t *msg, bool created);
+    void *stored_ud;
 };
 
 /**
@@ -153,7 +160,7 @@ int chat__db_error(struct arena *a, const struct db_error *dberr, struct app_err
 
 /** Register the socket event handlers (rt_on) and the send rate limiter. */
 struct config;
-void chat__socket_init(const struct config *cfg);
+void chat__socket_init(const struct app *app);
 void chat__socket_fini(void);
 
 #endif

@@ -26,6 +26,7 @@
 #include "platform/events.h"
 #include "realtime/realtime.h"
 #include "services/chat/chat_int.h"
+#include "services/media/media.h"
 #include "services/notifications/notifications.h"
 
 /*-----------------------------------------------------------------------------
@@ -263,6 +264,11 @@ static int send_tx_fn(struct db *tx, void *ctx, struct db_error *dberr)
         snprintf(dberr->msg, sizeof dberr->msg, "client_msg_id race");
         return -1;
     }
+    /* Attaching shares: the other participant may now read each attachment (media.h). */
+    const char *why = arena_sprintf(t->a, "message:%s", t->id);
+    for (size_t i = 0; i < t->nattach; i++)
+        if (media_grant_read(tx, json_string_value(json_array_get(in->attachments, i)), t->recipient, why, dberr) != 0)
+            return -1;
     struct db_param r[] = {DB_TEXT(in->conversation_id), DB_TEXT(in->sender_id), DB_I64(at), DB_TEXT(t->id),
                            DB_I64(at)};
     if (db_exec(tx, chat__sql(CHAT_Q_READ_UPSERT), r, 5, dberr) < 0)
@@ -327,6 +333,8 @@ int chat__send(struct db *db, struct arena *a, const struct chat_send *in, json_
         }
         return app_error_set(err, a, t.fail_code, "%s", t.fail_msg);
     }
+    if (in->stored != NULL)
+        in->stored(in->stored_ud, t.msg, t.created);
     if (t.created)
         fan_out(db, &t);
     *msg = t.msg;

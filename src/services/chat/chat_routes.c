@@ -86,7 +86,7 @@ static int chat_init(struct app *app)
         sql[q] = chat__sql((enum chat_query)q);
     if (app_check_sql(app, "chat", sql, CHAT_Q__COUNT) != 0)
         return -1;
-    chat__socket_init(app->cfg);
+    chat__socket_init(app);
     return 0;
 }
 

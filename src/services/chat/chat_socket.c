@@ -18,6 +18,7 @@
  */
 #include <string.h>
 
+#include "app.h"
 #include "base/config.h"
 #include "base/log.h"
 #include "base/timeutil.h"
@@ -168,6 +169,12 @@ static bool send_allowed(struct arena *a, const struct rt_client *who, int64_t *
     return r.allowed;
 }
 
+/* chat_send.stored: acknowledge with the stored message as soon as it is committed. */
+static void ack_stored(void *ud, json_t *msg, bool created)
+{
+    rt_ack(ud, json_pack("[{s:O, s:b}]", "message", msg, "duplicate", !created));
+}
+
 static void on_send(struct rt_call *call, const struct rt_client *who, struct db *db, json_t *args)
 {
     struct arena a;
@@ -190,6 +197,8 @@ static void on_send(struct rt_call *call, const struct rt_client *who, struct db
         .attachments = json_object_get(obj, "attachments"),
         .client_msg_id = json_string_value(json_object_get(obj, "client_msg_id")),
         .except_socket = who->socket_id,
+        .stored = ack_stored,
+        .stored_ud = call,
     };
     struct app_error err = {0};
     json_t *msg = NULL;
@@ -200,7 +209,7 @@ static void on_send(struct rt_call *call, const struct rt_client *who, struct db
         ack_app_error(call, &err);
         goto out;
     }
-    rt_ack(call, json_pack("[{s:o, s:b}]", "message", msg, "duplicate", !created));
+    json_decref(msg); /* acknowledged in ack_stored, before the fan-out */
 out:
     arena_destroy(&a);
 }
@@ -233,10 +242,13 @@ static void on_typing_stop(struct rt_call *call, const struct rt_client *who, st
 /*-----------------------------------------------------------------------------
  * Module wiring
  */
-void chat__socket_init(const struct config *cfg)
+void chat__socket_init(const struct app *app)
 {
+    const struct config *cfg = app->cfg;
     int64_t scale = cfg != NULL && cfg->rate_limit_scale > 0 ? cfg->rate_limit_scale : 1;
     send_limit.quota = cfg != NULL && !cfg->rate_limits ? 0 : SEND_QUOTA * scale;
+    if (send_store == NULL && app->shared_ratelimit_store != NULL)
+        send_store = app->shared_ratelimit_store(app); /* shared across instances (Redis) */
     if (send_store == NULL)
         send_store = ratelimit_memory_store_new(10000);
     rt_on("join_conversation", on_join);

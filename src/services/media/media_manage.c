@@ -28,6 +28,7 @@
 #include "base/timeutil.h"
 #include "db/db.h"
 #include "platform/jobs.h"
+#include "services/media/media.h"
 #include "services/media/media_int.h"
 
 enum outcome { OUT_OK, OUT_NOT_FOUND, OUT_FORBIDDEN, OUT_IN_USE };
@@ -158,4 +159,14 @@ int media_handle_process(struct request *req, struct app_error *err)
     res_json(req, 202,
              json_pack("{s:s, s:s, s:s?}", "id", c.id, "status", c.status, "job_id", c.job_id[0] ? c.job_id : NULL));
     return 0;
+}
+
+/*-----------------------------------------------------------------------------
+ * Read grants (media.h)
+ */
+int media_grant_read(struct db *tx, const char *media_id, const char *user_id, const char *reason,
+                     struct db_error *err)
+{
+    struct db_param p[] = {DB_TEXT(media_id), DB_TEXT(user_id), DB_TEXT(reason), DB_I64(time_now_ms())};
+    return db_exec(tx, media__sql(MEDIA_Q_GRANT), p, 4, err) < 0 ? -1 : 0;
 }

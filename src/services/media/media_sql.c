@@ -20,11 +20,14 @@ static const char *const sql[MEDIA_Q__COUNT] = {
     [MEDIA_Q_VISIBLE] =
         "SELECT id, owner_id, kind, mime, bytes, sha256, storage_key, status, variants FROM media_objects "
         "WHERE id = $1 AND status <> 'deleted' "
-        "AND (kind NOT IN " PRIVATE_KINDS " OR owner_id = $2 OR $3 = 1)",
+        "AND (kind NOT IN " PRIVATE_KINDS " OR owner_id = $2 OR $3 = 1 "
+        "OR EXISTS (SELECT 1 FROM media_grants g WHERE g.media_id = media_objects.id AND g.user_id = $2))",
     [MEDIA_Q_OWNED_LOCK] = "SELECT id, kind, status FROM media_objects "
                            "WHERE id = $1 AND status <> 'deleted' AND (owner_id = $2 OR $3 = 1) FOR UPDATE",
     [MEDIA_Q_PUBLIC_EXISTS] =
         "SELECT 1 FROM media_objects WHERE id = $1 AND status <> 'deleted' AND kind NOT IN " PRIVATE_KINDS,
+    [MEDIA_Q_GRANT] = "INSERT INTO media_grants (media_id, user_id, reason, created_at) VALUES ($1, $2, $3, $4) "
+                      "ON CONFLICT (media_id, user_id) DO NOTHING",
     [MEDIA_Q_IN_USE] = "SELECT 1 FROM product_images WHERE media_id = $1 LIMIT 1",
     [MEDIA_Q_MARK_DELETED] =
         "UPDATE media_objects SET status = 'deleted', updated_at = $2 WHERE id = $1 AND status <> 'deleted'",
