@@ -50,6 +50,9 @@ static const struct option_row options[] = {
      "upload body limit, bytes"},
     {"max_connections", "ARTISTRY_MAX_CONNECTIONS", C_INT, OFF(max_connections), "4096", 1, 1000000,
      "concurrent connection limit"},
+    {"connection_memory", "ARTISTRY_CONNECTION_MEMORY", C_INT, OFF(connection_memory), "16384", 8192, 1048576,
+     "bytes per connection for its request line, headers and read buffer (larger headers get 431); an idle "
+     "WebSocket keeps it, so it sets most of the memory per socket"},
     {"idle_timeout", "ARTISTRY_IDLE_TIMEOUT", C_INT, OFF(idle_timeout), "60", 1, 86400, "idle connection timeout, s"},
     {"cors_origins", "ARTISTRY_CORS_ORIGINS", C_STR, OFF(cors_origins), "", 0, 0,
      "allowed CORS origins (comma-separated, or *)"},

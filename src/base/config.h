@@ -25,6 +25,7 @@ struct config {
     int64_t max_body;      /* bytes, JSON bodies */
     int64_t max_upload;    /* bytes, uploads */
     int max_connections;
+    int connection_memory; /* libmicrohttpd's per-connection memory pool, bytes */
     int idle_timeout;      /* seconds */
     char *cors_origins;    /* comma-separated origins, "*" or empty */
     bool migrate_on_start;

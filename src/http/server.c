@@ -428,8 +428,10 @@ struct http_server *http_server_start(struct app *app)
                                    MHD_OPTION_THREAD_POOL_SIZE, threads,
                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout,
-                                   /* Request line + headers must fit: larger gets 431. */
-                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                                   /* Request line + headers must fit: larger gets 431. An upgraded
+                                    * WebSocket keeps this pool for its lifetime (about 4/5 of it is
+                                    * touched), so it is most of the memory per idle socket. */
+                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->connection_memory,
                                    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
                                    MHD_OPTION_END);
