@@ -52,6 +52,16 @@ static const struct rule {
      "DELETE FROM webhook_events_in WHERE id IN (SELECT id FROM webhook_events_in "
      "WHERE status IN ('processed', 'ignored') AND received_at < $1 LIMIT $2)",
      30 * DAY_MS},
+    /* Finished outbound deliveries; their attempts go with them (ON DELETE CASCADE). */
+    {"webhook_deliveries",
+     "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries "
+     "WHERE status IN ('succeeded', 'dead') AND created_at < $1 LIMIT $2)",
+     30 * DAY_MS},
+    /* Read notifications; their delivery rows go with them. Unread ones are kept. */
+    {"notifications",
+     "DELETE FROM notifications WHERE id IN (SELECT id FROM notifications "
+     "WHERE read_at IS NOT NULL AND created_at < $1 LIMIT $2)",
+     180 * DAY_MS},
 };
 
 static int64_t last_optimize_ms;

@@ -81,3 +81,50 @@ Test(retention, expired_rows_go_live_rows_stay)
     cr_expect_eq(count(s, "SELECT count(*) FROM webhook_events_in WHERE id = 'whi-old'"), 0);
     api_stop(s);
 }
+
+Test(retention, finished_webhook_deliveries_and_old_read_notifications)
+{
+    struct api_opts o = {.args = fast_args};
+    struct api_server *s = api_start(&o);
+    struct api_account u;
+    api_account(s, "seller", "ret", &u);
+    long long now = api_now_ms(), day = 24LL * 3600 * 1000;
+    char sql[2048];
+
+    snprintf(sql, sizeof sql,
+             "INSERT INTO webhook_endpoints (id, owner_id, url, secret, created_at, updated_at) "
+             "VALUES ('whe-ret', '%s', 'https://example.com/hook', 'whsec_x', %lld, %lld)",
+             u.id, now, now);
+    exec(s, sql);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, payload, status, "
+             "created_at, updated_at) VALUES "
+             "('whd-old-ok', 'whe-ret', 'e1', 'order.paid', '{}', 'succeeded', %lld, %lld), "
+             "('whd-old-dead', 'whe-ret', 'e2', 'order.paid', '{}', 'dead', %lld, %lld), "
+             "('whd-old-pending', 'whe-ret', 'e3', 'order.paid', '{}', 'pending', %lld, %lld), "
+             "('whd-new-ok', 'whe-ret', 'e4', 'order.paid', '{}', 'succeeded', %lld, %lld)",
+             now - 31 * day, now - 31 * day, now - 31 * day, now - 31 * day, now - 31 * day, now - 31 * day,
+             now - day, now - day);
+    exec(s, sql);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO webhook_delivery_attempts (id, delivery_id, attempt, succeeded, duration_ms, created_at) "
+             "VALUES ('wha-old', 'whd-old-ok', 1, 1, 12, %lld)",
+             now - 31 * day);
+    exec(s, sql);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO notifications (id, user_id, type, title, read_at, created_at) VALUES "
+             "('ntf-old-read', '%s', 'order.paid', 't', %lld, %lld), "
+             "('ntf-old-unread', '%s', 'order.paid', 't', NULL, %lld), "
+             "('ntf-new-read', '%s', 'order.paid', 't', %lld, %lld)",
+             u.id, now - 181 * day, now - 181 * day, u.id, now - 181 * day, u.id, now - day, now - day);
+    exec(s, sql);
+
+    /* Finished and old: gone with their attempts. Pending (however old) and young: kept. */
+    cr_expect_eq(wait_for(s, "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = 'whe-ret'", 2), 2);
+    cr_expect_eq(count(s, "SELECT count(*) FROM webhook_deliveries WHERE id IN ('whd-old-pending', 'whd-new-ok')"), 2);
+    cr_expect_eq(count(s, "SELECT count(*) FROM webhook_delivery_attempts WHERE id = 'wha-old'"), 0);
+    /* Read and old: gone. Unread (however old) and young: kept. */
+    cr_expect_eq(wait_for(s, "SELECT count(*) FROM notifications WHERE id LIKE 'ntf-%'", 2), 2);
+    cr_expect_eq(count(s, "SELECT count(*) FROM notifications WHERE id IN ('ntf-old-unread', 'ntf-new-read')"), 2);
+    api_stop(s);
+}
