@@ -1,7 +1,7 @@
 /*
  * escrow_money.c — holding, releasing and refunding escrowed money: the
  * arithmetic, the ledger postings and the state changes, all inside the
- * caller's transaction (money flow 3, 4, 5 of the commerce brief; the
+ * caller's transaction (money flows 3, 4 and 5; the
  * formulas are written out in README.md).
  *
  * Escrow states: held → released | refunded | disputed; disputed →

@@ -2,7 +2,7 @@
  * orders_checkout.c — POST /orders: the cart becomes one checkout, one
  * order per seller, and one payment intent for the total.
  *
- * Order of work (money flow 1 of the team brief):
+ * Order of work (money flow 1 in README.md):
  *   1. outside any transaction: read the cart, resolve the address, quote
  *      shipping per shop (shipping_quote may call Shippo) and pick the
  *      option the body names or the cheapest;
