@@ -133,6 +133,9 @@ static const struct option_row options[] = {
     {"rate_limits", "ARTISTRY_RATE_LIMITS", C_BOOL, OFF(rate_limits), "true", 0, 0, "enforce per-route rate limits"},
     {"rate_limit_scale", "ARTISTRY_RATE_LIMIT_SCALE", C_INT, OFF(rate_limit_scale), "1", 1, 10000,
      "multiply every rate-limit quota (tests, large deployments)"},
+    {"trusted_proxies", "ARTISTRY_TRUSTED_PROXIES", C_STR, OFF(trusted_proxies), "", 0, 0,
+     "comma-separated addresses or CIDRs of reverse proxies (e.g. 127.0.0.1/32,10.0.0.0/8); from these peers the "
+     "client is the rightmost X-Forwarded-For address that is not itself a trusted proxy; empty: the peer"},
     {"rate_limit_buckets", "ARTISTRY_RATE_LIMIT_BUCKETS", C_INT, OFF(rate_limit_buckets), "100000", 64, 100000000,
      "most rate-limit buckets kept in memory (bounds memory under a flood of addresses)"},
     /* scale-out */

@@ -66,6 +66,7 @@ struct config {
     bool rate_limits;       /* enforce the per-route policies */
     int rate_limit_scale;   /* quotas are multiplied by this */
     int rate_limit_buckets; /* bound on in-memory buckets */
+    char *trusted_proxies;  /* CIDRs whose X-Forwarded-For names the client ("" none) */
     /* scale-out: cache, pub/sub and shared rate limits */
     char *redis_url;        /* redis://[:password@]host:port[/db]; empty: in-process */
     int redis_timeout_ms;   /* connect and command timeout */

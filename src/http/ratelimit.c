@@ -282,12 +282,19 @@ struct ratelimiter *ratelimit_new(const struct app *app)
             }
     }
     struct ratelimiter *rl = xcalloc(1, sizeof *rl);
+    char why[160];
+    if (ratelimit_parse_cidrs(cfg->trusted_proxies, &rl->trusted, &rl->ntrusted, why, sizeof why) != 0) {
+        log_error("bad trusted_proxies", "%s", why);
+        free(rl);
+        return NULL;
+    }
     rl->enabled = cfg->rate_limits;
     rl->scale = cfg->rate_limit_scale > 0 ? cfg->rate_limit_scale : 1;
     if (app->shared_ratelimit_store != NULL) {
         /* Shared buckets: a limit hit on one instance counts on all of them. */
         rl->store = app->shared_ratelimit_store(app);
         if (rl->store == NULL) {
+            free(rl->trusted);
             free(rl);
             return NULL;
         }
@@ -302,14 +309,149 @@ void ratelimit_free(struct ratelimiter *rl)
     if (rl == NULL)
         return;
     rl->store->destroy(rl->store);
+    free(rl->trusted);
     free(rl);
+}
+
+/*-----------------------------------------------------------------------------
+ * Client address behind trusted proxies
+ */
+
+/* Parse one address (no brackets, no port) into family/addr; v4-mapped IPv6 becomes IPv4. */
+static bool parse_addr(const char *s, int *family, unsigned char addr[16])
+{
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, s, buf) == 1) {
+        *family = AF_INET;
+        memcpy(addr, buf, 4);
+        return true;
+    }
+    if (inet_pton(AF_INET6, s, buf) == 1) {
+        if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)(const void *)buf)) {
+            *family = AF_INET;
+            memcpy(addr, buf + 12, 4);
+        } else {
+            *family = AF_INET6;
+            memcpy(addr, buf, 16);
+        }
+        return true;
+    }
+    return false;
+}
+
+int ratelimit_parse_cidrs(const char *list, struct rl_cidr **out, size_t *n, char *errbuf, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    if (list == NULL || list[0] == '\0')
+        return 0;
+    size_t cap = 1;
+    for (const char *p = list; *p; p++)
+        cap += *p == ',';
+    struct rl_cidr *v = xcalloc(cap, sizeof *v);
+    size_t k = 0;
+    for (const char *p = list; *p != '\0';) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (*p == '\0')
+            break;
+        size_t len = strcspn(p, ", ");
+        char item[80];
+        if (len >= sizeof item)
+            len = sizeof item - 1;
+        memcpy(item, p, len);
+        item[len] = '\0';
+        p += strcspn(p, ",");
+        char *slash = strchr(item, '/');
+        long bits = 0;
+        bool bad = false;
+        if (slash != NULL) {
+            *slash = '\0';
+            char *end;
+            bits = strtol(slash + 1, &end, 10);
+            bad = slash[1] == '\0' || *end != '\0' || bits < 0;
+        }
+        struct rl_cidr c = {0};
+        int max = 0;
+        if (parse_addr(item, &c.family, c.addr))
+            max = c.family == AF_INET ? 32 : 128;
+        if (max == 0 || bad || bits > max) {
+            snprintf(errbuf, errlen, "\"%s%s%s\" is not an address or CIDR", item, slash ? "/" : "",
+                     slash ? slash + 1 : "");
+            free(v);
+            return -1;
+        }
+        c.bits = slash != NULL ? (int)bits : max;
+        v[k++] = c;
+    }
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+static bool cidr_match(const struct rl_cidr *c, int family, const unsigned char *addr)
+{
+    if (c->family != family)
+        return false;
+    int full = c->bits / 8, rest = c->bits % 8;
+    if (memcmp(c->addr, addr, (size_t)full) != 0)
+        return false;
+    if (rest == 0)
+        return true;
+    unsigned char mask = (unsigned char)(0xFFu << (8 - rest));
+    return (c->addr[full] & mask) == (addr[full] & mask);
+}
+
+static bool trusted_addr(const struct rl_cidr *t, size_t n, int family, const unsigned char *addr)
+{
+    for (size_t i = 0; i < n; i++)
+        if (cidr_match(&t[i], family, addr))
+            return true;
+    return false;
+}
+
+void ratelimit_client_address(const struct rl_cidr *trusted, size_t ntrusted, const char *xff, int *family,
+                              unsigned char addr[16])
+{
+    if (xff == NULL || ntrusted == 0 || !trusted_addr(trusted, ntrusted, *family, addr))
+        return;
+    /* Walk the list from the right: each hop was appended by the proxy to its right. */
+    size_t end = strlen(xff);
+    while (end > 0) {
+        size_t start = end;
+        while (start > 0 && xff[start - 1] != ',')
+            start--;
+        size_t a = start, b = end;
+        while (a < b && (xff[a] == ' ' || xff[a] == '\t'))
+            a++;
+        while (b > a && (xff[b - 1] == ' ' || xff[b - 1] == '\t'))
+            b--;
+        char item[INET6_ADDRSTRLEN + 1];
+        int f;
+        unsigned char hop[16];
+        if (b - a == 0 || b - a >= sizeof item)
+            return; /* malformed: the last trusted hop stays the client */
+        memcpy(item, xff + a, b - a);
+        item[b - a] = '\0';
+        if (!parse_addr(item, &f, hop))
+            return;
+        *family = f;
+        memcpy(addr, hop, 16);
+        if (!trusted_addr(trusted, ntrusted, f, hop))
+            return; /* the first untrusted hop from the right is the client */
+        end = start > 0 ? start - 1 : 0;
+    }
 }
 
 /*-----------------------------------------------------------------------------
  * The pipeline step
  */
 
-/* The peer address as text into ip (for req->client_ip), and the bucket part into part (IPv6: its /64). */
+/*
+ * The client address as text into ip (for req->client_ip), and the bucket
+ * part into part (IPv6: its /64): the socket peer, or behind a trusted
+ * proxy the client its X-Forwarded-For names (ratelimit_client_address).
+ */
 static void peer_address(struct req_ctx *c, char *ip, size_t ipcap, char *part, size_t partcap)
 {
     snprintf(ip, ipcap, "unknown");
@@ -318,23 +460,34 @@ static void peer_address(struct req_ctx *c, char *ip, size_t ipcap, char *part, 
     if (ci == NULL || ci->client_addr == NULL)
         return;
     const struct sockaddr *sa = ci->client_addr;
+    int family;
+    unsigned char addr[16] = {0};
     if (sa->sa_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip, (socklen_t)ipcap);
-        snprintf(part, partcap, "%s", ip);
+        family = AF_INET;
+        memcpy(addr, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
     } else if (sa->sa_family == AF_INET6) {
         const struct in6_addr *a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(a6)) {
-            inet_ntop(AF_INET, &a6->s6_addr[12], ip, (socklen_t)ipcap);
-            snprintf(part, partcap, "%s", ip);
-            return;
-        }
-        inet_ntop(AF_INET6, a6, ip, (socklen_t)ipcap);
-        struct in6_addr net = *a6;
-        memset(&net.s6_addr[8], 0, 8);
-        char buf[INET6_ADDRSTRLEN];
-        inet_ntop(AF_INET6, &net, buf, sizeof buf);
-        snprintf(part, partcap, "%s/64", buf);
+        family = IN6_IS_ADDR_V4MAPPED(a6) ? AF_INET : AF_INET6;
+        memcpy(addr, family == AF_INET ? &a6->s6_addr[12] : a6->s6_addr, family == AF_INET ? 4 : 16);
+    } else {
+        return;
     }
+    const struct ratelimiter *rl = c->srv->rl;
+    if (rl != NULL && rl->ntrusted > 0)
+        ratelimit_client_address(rl->trusted, rl->ntrusted,
+                                 MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "X-Forwarded-For"), &family,
+                                 addr);
+    inet_ntop(family, addr, ip, (socklen_t)ipcap);
+    if (family == AF_INET) {
+        snprintf(part, partcap, "%s", ip);
+        return;
+    }
+    unsigned char net[16];
+    memcpy(net, addr, 8);
+    memset(net + 8, 0, 8);
+    char buf[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, net, buf, sizeof buf);
+    snprintf(part, partcap, "%s/64", buf);
 }
 
 static void answer_429(struct req_ctx *c, const char *item, const struct rl_result *r)

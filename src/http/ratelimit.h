@@ -18,11 +18,11 @@
  * replace the in-process one: take() is the only operation the pipeline
  * needs, and GCRA fits in one Lua script over one key.
  *
- * Caveats: the client IP is the socket peer. Behind a reverse proxy every
- * request comes from the proxy; honouring X-Forwarded-For needs a
- * trusted_proxies setting, which does not exist yet (do not trust the
- * header without it: any client can send it). IPv6 clients are bucketed by
- * their /64, which is what one subscriber usually gets.
+ * The client IP is the socket peer, or, when the peer is one of the
+ * trusted_proxies, the rightmost X-Forwarded-For hop that is not itself a
+ * trusted proxy (any client can send the header, so only what trusted hops
+ * appended is believed). IPv6 clients are bucketed by their /64, which is
+ * what one subscriber usually gets.
  */
 #ifndef ARTISTRY_HTTP_RATELIMIT_H
 #define ARTISTRY_HTTP_RATELIMIT_H
@@ -82,11 +82,37 @@ struct ratelimit_store *ratelimit_memory_store_new(size_t max_buckets);
 const struct rl_policy *ratelimit_policy(const char *name);
 
 /** A rate limiter: the store, the scale and whether limits are on. */
+/** An address block: family AF_INET or AF_INET6, the first `bits` bits of addr. */
+struct rl_cidr {
+    int family;
+    unsigned char addr[16];
+    int bits;
+};
+
 struct ratelimiter {
     struct ratelimit_store *store;
     int64_t scale; /* quotas are multiplied by this (tests, big deployments) */
     bool enabled;
+    struct rl_cidr *trusted; /* trusted_proxies */
+    size_t ntrusted;
 };
+
+/**
+ * Parse "a.b.c.d[/n], x:y::z[/n], …" into a new array (*out, *n). Returns 0,
+ * or -1 naming the bad item in errbuf. An empty string gives an empty list.
+ */
+int ratelimit_parse_cidrs(const char *list, struct rl_cidr **out, size_t *n, char *errbuf, size_t errlen);
+
+/**
+ * The client address of a request that came from peer (family, 4 or 16
+ * bytes) with the X-Forwarded-For value xff (may be NULL): the peer unless
+ * it is a trusted proxy; else the rightmost address of xff that is not
+ * trusted (the leftmost if all are). A malformed entry stops the walk and
+ * the last trusted hop is the client, so nothing unparsed is believed.
+ * The result is written to *family / addr.
+ */
+void ratelimit_client_address(const struct rl_cidr *trusted, size_t ntrusted, const char *xff, int *family,
+                              unsigned char addr[16]);
 
 /**
  * Build the limiter from app->cfg (rate_limits, rate_limit_scale,

@@ -178,6 +178,7 @@ export ARTISTRY_COOKIE_SECURE=false
 export ARTISTRY_THREADS=2
 export ARTISTRY_JOB_WORKERS=1
 export ARTISTRY_RATE_LIMIT_SCALE=1
+export ARTISTRY_TRUSTED_PROXIES=127.0.0.1/32 # nginx (deploy/nginx.conf)
 if ! "$bin" migrate >"$work/migrate.log" 2>&1; then
     tail -n 20 "$work/migrate.log"
     not_ok "artistry migrate"
@@ -286,6 +287,21 @@ if nginx_start; then
         ok "REST through nginx (request id passed through)"
     else
         not_ok "REST through nginx" "$(head -n 1 <<<"$hdrs")"
+    fi
+    # Behind the trusted proxy each client has its own per-IP bucket: the client
+    # is the X-Forwarded-For hop nginx appended to (here the test's claimed address).
+    codes=""
+    for _ in 1 2 3 4 5 6; do
+        codes+="$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+            -H 'X-Forwarded-For: 203.0.113.7' -d '{"email":"nobody@example.com"}' \
+            "$url_ng/api/v1/auth/forgot-password") "
+    done
+    other=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+        -H 'X-Forwarded-For: 203.0.113.8' -d '{"email":"nobody@example.com"}' "$url_ng/api/v1/auth/forgot-password")
+    if [ "$codes" = "202 202 202 202 202 429 " ] && [ "$other" = 202 ]; then
+        ok "through nginx, per-IP limits apply to the forwarded client (trusted proxy)"
+    else
+        not_ok "through nginx, per-IP limits apply to the forwarded client" "203.0.113.7: $codes 203.0.113.8: $other"
     fi
     if node_step chat "$url_ng" "$url_ng" default; then
         ok "default socket.io-client (polling, then upgrade) chats through nginx"

@@ -179,3 +179,66 @@ Test(ratelimit, two_threads_share_a_bucket_exactly)
                  a.allowed + b.allowed);
     st->destroy(st);
 }
+
+/*-----------------------------------------------------------------------------
+ * Trusted proxies: which X-Forwarded-For hop is the client
+ */
+static const char *client_of(const char *trusted, const char *peer, const char *xff)
+{
+    static char out[INET6_ADDRSTRLEN];
+    struct rl_cidr *t;
+    size_t n;
+    char why[128];
+    cr_assert_eq(ratelimit_parse_cidrs(trusted, &t, &n, why, sizeof why), 0, "%s", why);
+    int family;
+    unsigned char addr[16] = {0};
+    cr_assert(parse_addr(peer, &family, addr), "%s", peer);
+    ratelimit_client_address(t, n, xff, &family, addr);
+    free(t);
+    inet_ntop(family, addr, out, sizeof out);
+    return out;
+}
+
+Test(ratelimit, trusted_proxy_names_the_rightmost_untrusted_hop)
+{
+    const char *lo = "127.0.0.1/32, 10.0.0.0/8";
+    /* Not from a trusted proxy, or no list: the peer. */
+    cr_assert_str_eq(client_of(lo, "198.51.100.9", "203.0.113.5"), "198.51.100.9");
+    cr_assert_str_eq(client_of("", "127.0.0.1", "203.0.113.5"), "127.0.0.1");
+    cr_assert_str_eq(client_of(lo, "127.0.0.1", NULL), "127.0.0.1");
+    /* From the proxy: the hop it appended. */
+    cr_assert_str_eq(client_of(lo, "127.0.0.1", "203.0.113.5"), "203.0.113.5");
+    /* A client's own forged entries sit left of the real one and are not believed. */
+    cr_assert_str_eq(client_of(lo, "127.0.0.1", "1.2.3.4, 203.0.113.5"), "203.0.113.5");
+    /* Through two trusted proxies. */
+    cr_assert_str_eq(client_of(lo, "127.0.0.1", "203.0.113.5,10.1.2.3"), "203.0.113.5");
+    /* Every hop trusted: the leftmost. */
+    cr_assert_str_eq(client_of(lo, "127.0.0.1", "10.9.9.9, 10.1.2.3"), "10.9.9.9");
+    /* Malformed: the walk stops at the last trusted hop. */
+    cr_assert_str_eq(client_of(lo, "127.0.0.1", "203.0.113.5, not-an-ip"), "127.0.0.1");
+    cr_assert_str_eq(client_of(lo, "127.0.0.1", "203.0.113.5, , 10.1.2.3"), "10.1.2.3");
+    cr_assert_str_eq(client_of(lo, "127.0.0.1", ""), "127.0.0.1");
+    /* IPv6 and v4-mapped. */
+    cr_assert_str_eq(client_of("::1", "::1", "2001:db8::7"), "2001:db8::7");
+    cr_assert_str_eq(client_of("127.0.0.0/8", "::ffff:127.0.0.1", "::ffff:203.0.113.5"), "203.0.113.5");
+    /* A prefix that is not byte-aligned. */
+    cr_assert_str_eq(client_of("10.0.0.0/9", "10.127.0.1", "203.0.113.5"), "203.0.113.5");
+    cr_assert_str_eq(client_of("10.0.0.0/9", "10.128.0.1", "203.0.113.5"), "10.128.0.1");
+}
+
+Test(ratelimit, trusted_proxies_parse_errors)
+{
+    struct rl_cidr *t;
+    size_t n;
+    char why[128];
+    cr_assert_eq(ratelimit_parse_cidrs("127.0.0.1/33", &t, &n, why, sizeof why), -1);
+    cr_assert(strstr(why, "127.0.0.1/33"), "%s", why);
+    cr_assert_eq(ratelimit_parse_cidrs("10.0.0.0/8, nope", &t, &n, why, sizeof why), -1);
+    cr_assert_eq(ratelimit_parse_cidrs("10.0.0.0/", &t, &n, why, sizeof why), -1);
+    cr_assert_eq(ratelimit_parse_cidrs("10.0.0.0/-1", &t, &n, why, sizeof why), -1);
+    cr_assert_eq(ratelimit_parse_cidrs(" 10.0.0.0/8 ,::1/128,", &t, &n, why, sizeof why), 0);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(t[0].bits, 8);
+    cr_assert_eq(t[1].family, AF_INET6);
+    free(t);
+}
