@@ -93,19 +93,6 @@ struct catalog_fail {
 int catalog__tx_error(struct request *req, const struct catalog_fail *fail, const struct db_error *dberr,
                       const char *unique_code, const char *unique_msg, struct app_error *err);
 
-/**
- * Keyset cursors are "<int>.<int>...<id>": nints integers then an id with
- * prefix id_prefix, in the order of the list's sort key. Parse ?cursor=
- * into ints[0..nints-1] and *id; *present is false (and nothing is set)
- * when there is no cursor. Returns -1 with invalid_cursor (400) on one
- * this endpoint could not have returned.
- */
-int catalog__cursor_parse(struct request *req, int nints, int64_t *ints, const char *id_prefix, const char **id,
-                          bool *present, struct app_error *err);
-
-/** Make a cursor (see catalog__cursor_parse) in the request arena. */
-const char *catalog__cursor_make(struct request *req, int nints, const int64_t *ints, const char *id);
-
 /** Append an audit_log row for the caller inside its transaction; data_json may be NULL ("{}"). 0 or -1. */
 int catalog__audit(struct db *db, struct request *req, const char *action, const char *target_type,
                    const char *target_id, const char *data_json, struct db_error *dberr);

@@ -36,6 +36,7 @@
 #include "http/jsonw.h"
 #include "platform/events.h"
 #include "services/catalog/catalog.h"
+#include "http/cursor.h"
 #include "services/catalog/catalog_int.h"
 
 int catalog_review_eligible(struct db *db, const char *buyer_id, const char *product_id, const char *order_item_id,
@@ -173,7 +174,7 @@ static int reply_list(struct request *req, const struct review_list *l, struct a
     int64_t key[2];
     const char *after_id = NULL;
     bool has_cursor;
-    if (catalog__cursor_parse(req, nints, key, "rev", &after_id, &has_cursor, err) != 0)
+    if (req_cursor(req, nints, key, "rev", &after_id, &has_cursor, err) != 0)
         return -1;
     int64_t limit = req_param_i64(req, "limit", 20);
     struct db_param p[5];
@@ -210,7 +211,7 @@ static int reply_list(struct request *req, const struct review_list *l, struct a
         return req_db_error(req, &dberr, err);
     jw_end(&w);
     jw_key(&w, "next_cursor");
-    jw_str(&w, rows > limit ? catalog__cursor_make(req, nints, last, last_id) : NULL);
+    jw_str(&w, rows > limit ? req_cursor_make(req, nints, last, last_id) : NULL);
     if (write_summary(req, &w, l->histogram_q, l->scope_id, l->avg_hundredths, l->count, err) != 0)
         return -1;
     jw_end(&w);

@@ -24,6 +24,7 @@
 #include "db/db.h"
 #include "http/jsonw.h"
 #include "services/catalog/catalog.h"
+#include "http/cursor.h"
 #include "services/catalog/catalog_int.h"
 #include "services/products/products.h"
 
@@ -156,7 +157,7 @@ int catalog_handle_list_wishlist(struct request *req, struct app_error *err)
     int64_t key[1];
     const char *after_id = NULL;
     bool has_cursor;
-    if (catalog__cursor_parse(req, 1, key, "prd", &after_id, &has_cursor, err) != 0)
+    if (req_cursor(req, 1, key, "prd", &after_id, &has_cursor, err) != 0)
         return -1;
     int64_t limit = req_param_i64(req, "limit", 20);
     struct db_param p[] = {DB_TEXT(req->user_id), has_cursor ? DB_I64(key[0]) : DB_NULL, DB_TEXT(after_id),
@@ -190,7 +191,7 @@ int catalog_handle_list_wishlist(struct request *req, struct app_error *err)
     if (products_write_cards(req, &w, ids, n, write_added_at, added, err) != 0)
         return -1;
     jw_key(&w, "next_cursor");
-    jw_str(&w, more ? catalog__cursor_make(req, 1, &added_ms[n - 1], ids[n - 1]) : NULL);
+    jw_str(&w, more ? req_cursor_make(req, 1, &added_ms[n - 1], ids[n - 1]) : NULL);
     jw_end(&w);
     res_jsonw(req, 200, &w);
     return 0;

@@ -8,7 +8,6 @@
  * thousands of conversations, an activity column with two indexes would be
  * the next step.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +15,7 @@
 #include "base/ids.h"
 #include "base/timeutil.h"
 #include "db/db.h"
+#include "http/cursor.h"
 #include "services/chat/chat_int.h"
 
 /*-----------------------------------------------------------------------------
@@ -131,28 +131,12 @@ int chat__conversation_json(struct db *db, struct arena *a, const char *conv_id,
 /*-----------------------------------------------------------------------------
  * GET /conversations
  */
-static int parse_cursor(struct request *req, int64_t *at, const char **id, struct app_error *err)
-{
-    const char *c = req_param(req, "cursor");
-    *id = NULL;
-    if (c == NULL)
-        return 0;
-    char *end;
-    errno = 0;
-    long long v = strtoll(c, &end, 10);
-    if (end == c || *c < '0' || *c > '9' || errno != 0 || *end != '.' || !id_valid(end + 1, "cnv"))
-        return app_error_set(err, req->arena, "invalid_cursor", "the cursor is not one this endpoint returned");
-    *at = v;
-    *id = end + 1;
-    return 0;
-}
-
 int chat_handle_list(struct request *req, struct app_error *err)
 {
     int64_t limit = req_param_i64(req, "limit", 20), at = 0;
     const char *after = NULL, *next = NULL;
     struct db_error dberr = {0};
-    if (parse_cursor(req, &at, &after, err) != 0)
+    if (req_cursor_at(req, "cnv", &at, &after, err) != 0)
         return -1;
     struct db_stmt *st = db_prepare(req->db, chat__sql(CHAT_Q_CONV_PAGE), &dberr);
     if (st == NULL)
@@ -169,7 +153,7 @@ int chat_handle_list(struct request *req, struct app_error *err)
     const char *last_id = NULL;
     while ((rc = db_step(st, &dberr)) == 1) {
         if (n++ == limit) {
-            next = arena_sprintf(req->arena, "%lld.%s", (long long)last_at, last_id);
+            next = req_cursor_at_make(req, last_at, last_id);
             break;
         }
         last_at = db_column_i64(st, 7);

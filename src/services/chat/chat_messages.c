@@ -14,7 +14,6 @@
  * (rt_user_online); a recipient who connects between that check and the
  * emit gets both the live message and the message.new notification.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +21,7 @@
 #include "base/ids.h"
 #include "base/timeutil.h"
 #include "db/db.h"
+#include "http/cursor.h"
 #include "http/validate.h"
 #include "platform/events.h"
 #include "realtime/realtime.h"
@@ -363,22 +363,6 @@ int chat_handle_send(struct request *req, struct app_error *err)
     return 0;
 }
 
-static int parse_cursor(struct request *req, int64_t *at, const char **id, struct app_error *err)
-{
-    const char *c = req_param(req, "cursor");
-    *id = NULL;
-    if (c == NULL)
-        return 0;
-    char *end;
-    errno = 0;
-    long long v = strtoll(c, &end, 10);
-    if (end == c || *c < '0' || *c > '9' || errno != 0 || *end != '.' || !id_valid(end + 1, "msg"))
-        return app_error_set(err, req->arena, "invalid_cursor", "the cursor is not one this endpoint returned");
-    *at = v;
-    *id = end + 1;
-    return 0;
-}
-
 int chat_handle_messages(struct request *req, struct app_error *err)
 {
     const char *conv = req_param(req, "id");
@@ -386,7 +370,7 @@ int chat_handle_messages(struct request *req, struct app_error *err)
     const char *after = NULL, *next = NULL;
     struct db_error dberr = {0};
     enum chat_access acc;
-    if (parse_cursor(req, &at, &after, err) != 0)
+    if (req_cursor_at(req, "msg", &at, &after, err) != 0)
         return -1;
     if (chat__access(req->db, conv, req->user_id, chat__is_admin(req->role), &acc, &dberr) != 0)
         return req_db_error(req, &dberr, err);
@@ -405,7 +389,7 @@ int chat_handle_messages(struct request *req, struct app_error *err)
     const char *last_id = NULL;
     while ((rc = db_step(st, &dberr)) == 1) {
         if (n++ == limit) {
-            next = arena_sprintf(req->arena, "%lld.%s", (long long)last_at, last_id);
+            next = req_cursor_at_make(req, last_at, last_id);
             break;
         }
         last_at = db_column_i64(st, 7);

@@ -12,7 +12,6 @@
  * out to have been paid meanwhile the cancel is refused (409). A payment
  * that lands after a cancel is refunded by the funding hook.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +19,7 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "db/db.h"
+#include "http/cursor.h"
 #include "http/jsonw.h"
 #include "services/commissions/commissions_int.h"
 #include "services/payments/payments.h"
@@ -401,15 +401,8 @@ int commissions_handle_list(struct request *req, struct app_error *err)
         mode = 1;
     int64_t at = 0;
     const char *after = NULL;
-    const char *c = req_param(req, "cursor");
-    if (c != NULL && *c != '\0') {
-        char *end;
-        errno = 0;
-        at = strtoll(c, &end, 10);
-        if (*c < '0' || *c > '9' || errno != 0 || *end != '.' || !id_valid(end + 1, "cus"))
-            return app_error_set(err, req->arena, "invalid_cursor", "the cursor is not one this endpoint returned");
-        after = end + 1;
-    }
+    if (req_cursor_at(req, "cus", &at, &after, err) != 0)
+        return -1;
     int64_t limit = req_param_i64(req, "limit", 20);
     struct db_param p[] = {DB_I64(mode), DB_TEXT(req->user_id), DB_TEXT(req_param(req, "status")),
                            after ? DB_I64(at) : DB_NULL, DB_TEXT(after), DB_I64(limit + 1)};
@@ -440,7 +433,7 @@ int commissions_handle_list(struct request *req, struct app_error *err)
         return req_db_error(req, &dberr, err);
     jw_end(&w);
     jw_kstr(&w, "next_cursor",
-            rows > limit ? arena_sprintf(req->arena, "%lld.%s", (long long)last_at, last_id) : NULL);
+            rows > limit ? req_cursor_at_make(req, last_at, last_id) : NULL);
     jw_end(&w);
     res_jsonw(req, 200, &w);
     return 0;

@@ -16,7 +16,6 @@
  * milestone's while it is funded or delivered (its escrow is held). Status
  * under_review exists in the schema but nothing sets it yet.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +23,7 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "db/db.h"
+#include "http/cursor.h"
 #include "http/jsonw.h"
 #include "platform/events.h"
 #include "services/escrow/escrow_int.h"
@@ -358,30 +358,12 @@ int escrow__close_dispute_refunded(struct db *tx, const struct escrow_row *r, co
  * Listing: admin all, others the disputes they are a party to; newest first
  */
 
-/* ?cursor= is "<created_at>.<dsp id>". 0 (present or not) or -1 with invalid_cursor. */
-static int parse_cursor(struct request *req, int64_t *at, const char **id, bool *present, struct app_error *err)
-{
-    const char *c = req_param(req, "cursor");
-    *present = false;
-    if (c == NULL || *c == '\0')
-        return 0;
-    char *end;
-    errno = 0;
-    long long v = strtoll(c, &end, 10);
-    if (*c < '0' || *c > '9' || errno != 0 || *end != '.' || !id_valid(end + 1, "dsp"))
-        return app_error_set(err, req->arena, "invalid_cursor", "the cursor is not one this endpoint returned");
-    *at = v;
-    *id = end + 1;
-    *present = true;
-    return 0;
-}
-
 int escrow_handle_list_disputes(struct request *req, struct app_error *err)
 {
     int64_t at = 0;
     const char *after = NULL;
     bool has_cursor;
-    if (parse_cursor(req, &at, &after, &has_cursor, err) != 0)
+    if (req_cursor(req, 1, &at, "dsp", &after, &has_cursor, err) != 0)
         return -1;
     int64_t limit = req_param_i64(req, "limit", 20);
     struct db_param p[] = {DB_I64(escrow__is_admin(req)), DB_TEXT(req->user_id), DB_TEXT(req_param(req, "status")),
@@ -411,7 +393,7 @@ int escrow_handle_list_disputes(struct request *req, struct app_error *err)
         return req_db_error(req, &dberr, err);
     jw_end(&w);
     jw_kstr(&w, "next_cursor",
-            rows > limit ? arena_sprintf(req->arena, "%lld.%s", (long long)last_at, last_id) : NULL);
+            rows > limit ? req_cursor_at_make(req, last_at, last_id) : NULL);
     jw_end(&w);
     res_jsonw(req, 200, &w);
     return 0;

@@ -15,34 +15,18 @@
  * unknown type or tries to change a locked channel, and applies the rest in
  * one transaction.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/ids.h"
 #include "base/timeutil.h"
 #include "db/db.h"
+#include "http/cursor.h"
 #include "services/notifications/notifications_int.h"
 
 /*-----------------------------------------------------------------------------
  * GET /notifications
  */
-static int parse_cursor(struct request *req, int64_t *at, const char **id, struct app_error *err)
-{
-    const char *c = req_param(req, "cursor");
-    *id = NULL;
-    if (c == NULL)
-        return 0;
-    char *end;
-    errno = 0;
-    long long v = strtoll(c, &end, 10);
-    if (end == c || *c < '0' || *c > '9' || errno != 0 || *end != '.' || !id_valid(end + 1, "ntf"))
-        return app_error_set(err, req->arena, "invalid_cursor", "the cursor is not one this endpoint returned");
-    *at = v;
-    *id = end + 1;
-    return 0;
-}
-
 static int unread_count(struct request *req, int64_t *out, struct db_error *dberr)
 {
     struct db_stmt *st = db_prepare(req->db, notif__sql(NQ_UNREAD_COUNT), dberr);
@@ -62,7 +46,7 @@ int notifications_handle_list(struct request *req, struct app_error *err)
     const char *after = NULL, *next = NULL;
     struct db_error dberr = {0};
     json_t *data = json_array();
-    if (parse_cursor(req, &at, &after, err) != 0)
+    if (req_cursor_at(req, "ntf", &at, &after, err) != 0)
         goto fail;
     struct db_stmt *st = db_prepare(req->db, notif__sql(NQ_PAGE), &dberr);
     if (st == NULL)
@@ -77,8 +61,7 @@ int notifications_handle_list(struct request *req, struct app_error *err)
     while ((rc = db_step(st, &dberr)) == 1) {
         if (n++ == limit) {
             json_t *last = json_array_get(data, json_array_size(data) - 1);
-            next = arena_sprintf(req->arena, "%lld.%s", (long long)last_at,
-                                 json_string_value(json_object_get(last, "id")));
+            next = req_cursor_at_make(req, last_at, json_string_value(json_object_get(last, "id")));
             break;
         }
         last_at = db_column_i64(st, 6);

@@ -10,12 +10,12 @@
  * Caveats: escrow details are the escrow service's (GET /escrow/:id); the
  * order shows its escrow id only.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/ids.h"
 #include "db/db.h"
+#include "http/cursor.h"
 #include "http/jsonw.h"
 #include "services/escrow/escrow.h"
 #include "services/orders/orders_int.h"
@@ -64,28 +64,13 @@ static void write_order_fields(struct request *req, struct jsonw *w, struct db_s
 /*-----------------------------------------------------------------------------
  * GET /orders
  */
-static int parse_cursor(struct request *req, int64_t *at, const char **id, struct app_error *err)
-{
-    const char *c = req_param(req, "cursor");
-    if (c == NULL)
-        return 0;
-    char *end;
-    errno = 0;
-    long long v = strtoll(c, &end, 10);
-    if (end == c || *c < '0' || *c > '9' || errno != 0 || *end != '.' || !id_valid(end + 1, "ord"))
-        return app_error_set(err, req->arena, "invalid_cursor", "the cursor is not one this endpoint returned");
-    *at = v;
-    *id = end + 1;
-    return 0;
-}
-
 int orders_handle_list(struct request *req, struct app_error *err)
 {
     const char *role = req_param(req, "role");
     bool seller = role != NULL && strcmp(role, "seller") == 0;
     int64_t limit = req_param_i64(req, "limit", DEFAULT_LIMIT), at = -1;
     const char *after = NULL;
-    if (parse_cursor(req, &at, &after, err) != 0)
+    if (req_cursor_at(req, "ord", &at, &after, err) != 0)
         return -1;
     struct db_error dberr = {0};
     struct db_stmt *st = db_prepare(req->db, orders__sql(seller ? ORDERS_Q_LIST_SELLER : ORDERS_Q_LIST_BUYER), &dberr);
@@ -103,7 +88,7 @@ int orders_handle_list(struct request *req, struct app_error *err)
     const char *next = NULL;
     while ((rc = db_step(st, &dberr)) == 1) {
         if (n == limit) {
-            next = arena_sprintf(req->arena, "%lld.%s", (long long)at, after);
+            next = req_cursor_at_make(req, at, after);
             break;
         }
         jw_obj(&w);

@@ -13,7 +13,6 @@
  * a transfer); a payout needs a positive available balance covering the
  * amount, so the shortfall is carried until new releases cover it.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +22,7 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "db/db.h"
+#include "http/cursor.h"
 #include "platform/jobs.h"
 #include "platform/ledger.h"
 #include "platform/payproc.h"
@@ -120,22 +120,6 @@ fail:
 /*-----------------------------------------------------------------------------
  * GET /payouts
  */
-static int parse_cursor(struct request *req, int64_t *at, const char **id, struct app_error *err)
-{
-    const char *c = req_param(req, "cursor");
-    *id = NULL;
-    if (c == NULL)
-        return 0;
-    char *end;
-    errno = 0;
-    long long v = strtoll(c, &end, 10);
-    if (end == c || *c < '0' || *c > '9' || errno != 0 || *end != '.' || !id_valid(end + 1, "pyo"))
-        return app_error_set(err, req->arena, "invalid_cursor", "the cursor is not one this endpoint returned");
-    *at = v;
-    *id = end + 1;
-    return 0;
-}
-
 int payouts_handle_list(struct request *req, struct app_error *err)
 {
     int64_t limit = req_param_i64(req, "limit", 20), at = 0;
@@ -143,7 +127,7 @@ int payouts_handle_list(struct request *req, struct app_error *err)
     struct db_error dberr = {0};
     json_t *bal = NULL, *data = json_array();
     const char *next = NULL;
-    if (parse_cursor(req, &at, &after, err) != 0)
+    if (req_cursor_at(req, "pyo", &at, &after, err) != 0)
         goto fail;
     if (balances(req, req->user_id, &bal, &dberr) != 0)
         goto dbfail;
@@ -160,7 +144,7 @@ int payouts_handle_list(struct request *req, struct app_error *err)
             json_t *last = json_array_get(data, json_array_size(data) - 1);
             int64_t t;
             time_parse_rfc3339(json_string_value(json_object_get(last, "created_at")), &t);
-            next = arena_sprintf(req->arena, "%lld.%s", (long long)t, json_string_value(json_object_get(last, "id")));
+            next = req_cursor_at_make(req, t, json_string_value(json_object_get(last, "id")));
             break;
         }
         json_array_append_new(data, payouts__payout_json(req, st));

@@ -33,6 +33,7 @@
 #include "base/ids.h"
 #include "base/timeutil.h"
 #include "db/db.h"
+#include "http/cursor.h"
 #include "http/jsonw.h"
 #include "platform/imagegen.h"
 #include "services/vision/vision_int.h"
@@ -349,27 +350,11 @@ int vision_handle_get_session(struct request *req, struct app_error *err)
     return 0;
 }
 
-/* Cursor "<created_at>.<vis_id>". */
-static int parse_cursor(struct request *req, int64_t *ms, const char **id, struct app_error *err)
-{
-    const char *c = req_param(req, "cursor");
-    *id = NULL;
-    if (c == NULL)
-        return 0;
-    char *end;
-    long long v = strtoll(c, &end, 10);
-    if (end == c || *end != '.' || v < 0 || !id_valid(end + 1, "vis"))
-        return app_error_set(err, req->arena, "invalid_cursor", "this cursor was not made by this list");
-    *ms = v;
-    *id = end + 1;
-    return 0;
-}
-
 int vision_handle_list_sessions(struct request *req, struct app_error *err)
 {
     int64_t after_ms = 0, limit = req_param_i64(req, "limit", 20);
     const char *after_id;
-    if (parse_cursor(req, &after_ms, &after_id, err) != 0)
+    if (req_cursor_at(req, "vis", &after_ms, &after_id, err) != 0)
         return -1;
     struct db_error dberr = {0};
     struct db_stmt *st = db_prepare(req->db, vision__sql(VISION_Q_SESSIONS_PAGE), &dberr);
@@ -399,7 +384,7 @@ int vision_handle_list_sessions(struct request *req, struct app_error *err)
         jw_kstr(&w, "created_at", req_time(req, db_column_i64(st, 6)));
         jw_kstr(&w, "updated_at", req_time(req, db_column_i64(st, 7)));
         jw_end(&w);
-        next = arena_sprintf(req->arena, "%lld.%s", (long long)db_column_i64(st, 6), db_column_text(st, 0));
+        next = req_cursor_at_make(req, db_column_i64(st, 6), db_column_text(st, 0));
     }
     db_reset(st);
     if (rc < 0)

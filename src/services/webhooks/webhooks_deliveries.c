@@ -21,6 +21,7 @@
 #include "base/ids.h"
 #include "base/timeutil.h"
 #include "db/db.h"
+#include "http/cursor.h"
 #include "services/webhooks/webhooks_int.h"
 
 static json_t *time_or_null(struct request *req, struct db_stmt *st, int col)
@@ -83,7 +84,7 @@ int webhooks_handle_deliveries(struct request *req, struct app_error *err)
     int rc = endpoint_visible(req, id, status, err);
     if (rc <= 0)
         return -1;
-    if (webhooks__parse_cursor(req, WH_DELIVERY_PREFIX, &at, &after, err) != 0)
+    if (req_cursor_at(req, WH_DELIVERY_PREFIX, &at, &after, err) != 0)
         return -1;
     struct db_error dberr = {0};
     struct db_stmt *st = db_prepare(req->db, webhooks__sql(WH_Q_DLV_PAGE), &dberr);
@@ -99,8 +100,7 @@ int webhooks_handle_deliveries(struct request *req, struct app_error *err)
     while ((rc = db_step(st, &dberr)) == 1) {
         if (n++ == limit) {
             json_t *last = json_array_get(data, json_array_size(data) - 1);
-            next = arena_sprintf(req->arena, "%lld.%s", (long long)last_at,
-                                 json_string_value(json_object_get(last, "id")));
+            next = req_cursor_at_make(req, last_at, json_string_value(json_object_get(last, "id")));
             break;
         }
         last_at = db_column_i64(st, 11);

@@ -14,7 +14,6 @@
  * Caveats: a PATCH that changes the url does not re-test it; deliveries
  * already queued go to the new url.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +21,7 @@
 #include "base/ids.h"
 #include "base/timeutil.h"
 #include "db/db.h"
+#include "http/cursor.h"
 #include "services/webhooks/webhooks_int.h"
 
 bool webhooks__is_admin(const struct request *req)
@@ -55,22 +55,6 @@ json_t *webhooks__endpoint_json(struct request *req, struct db_stmt *st)
                      text_or_null(st, 8), "previous_secret_expires_at",
                      rotating ? time_or_null(req, st, 9) : json_null(), "created_at",
                      req_time(req, db_column_i64(st, 10)), "updated_at", req_time(req, db_column_i64(st, 11)));
-}
-
-int webhooks__parse_cursor(struct request *req, const char *prefix, int64_t *at, const char **id, struct app_error *err)
-{
-    const char *c = req_param(req, "cursor");
-    *id = NULL;
-    if (c == NULL)
-        return 0;
-    char *end;
-    errno = 0;
-    long long v = strtoll(c, &end, 10);
-    if (end == c || *c < '0' || *c > '9' || errno != 0 || *end != '.' || !id_valid(end + 1, prefix))
-        return app_error_set(err, req->arena, "invalid_cursor", "the cursor is not one this endpoint returned");
-    *at = v;
-    *id = end + 1;
-    return 0;
 }
 
 /*-----------------------------------------------------------------------------
@@ -209,7 +193,7 @@ int webhooks_handle_list(struct request *req, struct app_error *err)
             return app_error_set(err, req->arena, "forbidden", "only admins may list other users' endpoints");
         owner = req->user_id;
     }
-    if (webhooks__parse_cursor(req, WH_ENDPOINT_PREFIX, &at, &after, err) != 0)
+    if (req_cursor_at(req, WH_ENDPOINT_PREFIX, &at, &after, err) != 0)
         return -1;
     struct db_error dberr = {0};
     struct db_stmt *st = db_prepare(req->db, webhooks__sql(WH_Q_EP_PAGE), &dberr);
@@ -225,8 +209,7 @@ int webhooks_handle_list(struct request *req, struct app_error *err)
     while ((rc = db_step(st, &dberr)) == 1) {
         if (n++ == limit) {
             json_t *last = json_array_get(data, json_array_size(data) - 1);
-            next = arena_sprintf(req->arena, "%lld.%s", (long long)last_at,
-                                 json_string_value(json_object_get(last, "id")));
+            next = req_cursor_at_make(req, last_at, json_string_value(json_object_get(last, "id")));
             break;
         }
         last_at = db_column_i64(st, 10);

@@ -150,10 +150,6 @@ bool webhooks__is_admin(const struct request *req);
 /** The endpoint row at the statement's current row (WH_EP_COLS) as JSON (new reference). */
 json_t *webhooks__endpoint_json(struct request *req, struct db_stmt *st);
 
-/** Parse a "<ms>.<id>" list cursor; 0, or -1 with err set (invalid_cursor). */
-int webhooks__parse_cursor(struct request *req, const char *prefix, int64_t *at, const char **id,
-                           struct app_error *err);
-
 /*-----------------------------------------------------------------------------
  * webhooks_dispatch.c
  */
