@@ -12,6 +12,7 @@
 #include "app.h"
 #include "base/arena.h"
 #include "base/config.h"
+#include "base/fsutil.h"
 #include "base/log.h"
 #include "db/db.h"
 #include "db/migrate.h"
@@ -37,22 +38,7 @@ int cli__load_config(struct config *cfg, int argc, char **argv)
 
 static int mkdir_p(const char *path)
 {
-    char buf[4096];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf)
-        return n == 0 ? 0 : -1;
-    memcpy(buf, path, n + 1);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0750) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0750) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
+    return path[0] == '\0' ? 0 : fs_mkdirs(path, 0750);
 }
 
 int cli__prepare_dirs(const struct config *cfg)

@@ -28,6 +28,7 @@
 
 #include "base/arena.h"
 #include "base/config.h"
+#include "base/fsutil.h"
 #include "base/ids.h"
 #include "base/timeutil.h"
 #include "platform/httpc.h"
@@ -61,94 +62,41 @@ void channel__outbox_dir(const struct config *cfg, const char *sub, char *buf, s
         snprintf(buf, cap, "%s/outbox/%s", cfg->data_dir != NULL && cfg->data_dir[0] ? cfg->data_dir : ".", sub);
 }
 
-/* mkdir -p, 0700 for what it creates. */
-static int make_dirs(const char *path)
-{
-    char buf[4096];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, path, n + 1);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(buf, 0700) != 0 && errno != EEXIST ? -1 : 0;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int channel__outbox_write(const struct config *cfg, const char *sub, json_t *doc, struct channel_result *out)
 {
-    char dir[2048], name[96], tmp[2200], final[2200];
+    char dir[2048], name[96], final[2200];
     unsigned char rnd[8];
-    char *text = NULL;
-    int fd = -1, ret = -1;
-    bool tmp_made = false;
-
     channel__outbox_dir(cfg, sub, dir, sizeof dir);
-    if (make_dirs(dir) != 0) {
+    if (fs_mkdirs(dir, 0700) != 0) {
         channel__fail(out, false, "outbox %s cannot be created: %s", dir, strerror(errno));
-        goto out;
+        return -1;
     }
     random_bytes(rnd, sizeof rnd);
     snprintf(name, sizeof name, "%013lld-%02x%02x%02x%02x%02x%02x%02x%02x.json", (long long)time_now_ms(), rnd[0],
              rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
     snprintf(final, sizeof final, "%s/%s", dir, name);
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
-    text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
     if (text == NULL) {
         channel__fail(out, true, "outbox: message cannot be encoded");
-        goto out;
+        return -1;
     }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        channel__fail(out, false, "outbox file cannot be created in %s: %s", dir, strerror(errno));
-        goto out;
+    size_t len = strlen(text);
+    char *line = realloc(text, len + 2);
+    if (line == NULL) {
+        free(text);
+        channel__fail(out, false, "outbox: out of memory");
+        return -1;
     }
-    tmp_made = true;
-    if (write_all(fd, text, strlen(text)) != 0 || write_all(fd, "\n", 1) != 0 || fsync(fd) != 0) {
-        channel__fail(out, false, "outbox file cannot be written in %s: %s", dir, strerror(errno));
-        goto out;
-    }
-    int rc = close(fd);
-    fd = -1;
-    if (rc != 0 || rename(tmp, final) != 0) {
-        channel__fail(out, false, "outbox file cannot be written in %s: %s", dir, strerror(errno));
-        goto out;
-    }
-    tmp_made = false;
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
+    memcpy(line + len, "\n", 2);
+    int rc = fs_write_atomic(final, line, len + 1, 0600);
+    int e = errno;
+    free(line);
+    if (rc != 0) {
+        channel__fail(out, false, "outbox file cannot be written in %s: %s", dir, strerror(e));
+        return -1;
     }
     snprintf(out->ref, sizeof out->ref, "%s", name);
-    ret = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp_made)
-        unlink(tmp);
-    free(text);
-    return ret;
+    return 0;
 }
 
 /*-----------------------------------------------------------------------------

@@ -57,6 +57,7 @@
 #include "app.h"
 #include "base/arena.h"
 #include "base/config.h"
+#include "base/fsutil.h"
 #include "base/ids.h"
 #include "base/log.h"
 #include "base/strbuf.h"
@@ -452,42 +453,6 @@ int mailer_build(const char *from, const struct mail *m, int64_t now_ms, struct 
  * Outbox transport
  */
 
-/* mkdir -p with mode 0700 for what it creates. */
-static int make_dirs(const char *path)
-{
-    char buf[4096];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, path, n + 1);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /*
  * Write the message as <dir>/<ms>-<id>.eml: a hidden temp file in the same
  * directory (0600: links in mail are credentials), fsync, rename, fsync the
@@ -496,53 +461,21 @@ static int write_all(int fd, const char *p, size_t n)
 static int send_outbox(const struct config *cfg, const char *msg, size_t len, const char *id, int64_t now_ms,
                        char *errbuf, size_t errlen)
 {
-    char dir[2048], tmp[2400], final[2400];
-    int fd = -1, ret = -1;
-    bool tmp_made = false;
-
+    char dir[2048], final[2400];
     if (cfg->mail_outbox != NULL && cfg->mail_outbox[0] != '\0')
         snprintf(dir, sizeof dir, "%s", cfg->mail_outbox);
     else
         snprintf(dir, sizeof dir, "%s/outbox", cfg->data_dir != NULL && cfg->data_dir[0] ? cfg->data_dir : ".");
-    if (make_dirs(dir) != 0) {
+    if (fs_mkdirs(dir, 0700) != 0) {
         seterr(errbuf, errlen, "outbox %s cannot be created: %s", dir, strerror(errno));
-        goto out;
+        return -1;
     }
     snprintf(final, sizeof final, "%s/%013lld-%s.eml", dir, (long long)now_ms, id);
-    snprintf(tmp, sizeof tmp, "%s/.%013lld-%s.eml.tmp", dir, (long long)now_ms, id);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        seterr(errbuf, errlen, "outbox file cannot be created in %s: %s", dir, strerror(errno));
-        goto out;
-    }
-    tmp_made = true;
-    if (write_all(fd, msg, len) != 0 || fsync(fd) != 0) {
+    if (fs_write_atomic(final, msg, len, 0600) != 0) {
         seterr(errbuf, errlen, "outbox file cannot be written in %s: %s", dir, strerror(errno));
-        goto out;
+        return -1;
     }
-    if (close(fd) != 0) {
-        fd = -1;
-        seterr(errbuf, errlen, "outbox file cannot be written in %s: %s", dir, strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, final) != 0) {
-        seterr(errbuf, errlen, "outbox file cannot be renamed in %s: %s", dir, strerror(errno));
-        goto out;
-    }
-    tmp_made = false;
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
-    ret = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp_made)
-        unlink(tmp);
-    return ret;
+    return 0;
 }
 
 /*-----------------------------------------------------------------------------

@@ -2,9 +2,9 @@
  * media_store_local.c — the media store in a local directory.
  *
  * An object is the file <root>/<key>. A put writes a temporary file in the
- * same directory (mkstemp), fsyncs it and renames it over the final name,
+ * same directory (fs_write_atomic), fsyncs it and renames it over the final name,
  * so readers see the old object or the new one, never a torn file, and a
- * crash leaves at most a stray ".tmp-" file. Directories are created as
+ * crash leaves at most a stray hidden ".<name>.tmp-" file. Directories are created as
  * needed (0750) and removed when a delete empties them.
  *
  * Caveats: reads and writes block on the disk; the media service does them
@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "base/arena.h"
+#include "base/fsutil.h"
 #include "platform/media_store_int.h"
 
 struct local_store {
@@ -27,18 +28,14 @@ struct local_store {
 };
 
 /* mkdir -p for the directories of path (not its last segment). */
-static int make_parents(char *path)
+static int make_parents(const char *path)
 {
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        int rc = mkdir(path, 0750);
-        *p = '/';
-        if (rc != 0 && errno != EEXIST)
-            return -1;
-    }
-    return 0;
+    char dir[4400];
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL || slash == path)
+        return 0;
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    return fs_mkdirs(dir, 0750);
 }
 
 void *media_store__local_open(const char *dir, char *errbuf, size_t errlen)
@@ -84,54 +81,13 @@ static int local_put(void *impl, const char *key, const void *data, size_t len, 
 {
     (void)content_type;
     struct local_store *ls = impl;
-    char path[4400], tmp[4500];
-    int fd = -1, ret = -1;
+    char path[4400];
     object_path(ls, key, path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path);
-    if (make_parents(tmp) != 0) {
-        media_store__fail(err, MEDIA_STORE_E_IO, 0, "mkdir for %s: %s", key, strerror(errno));
-        goto out;
-    }
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        media_store__fail(err, MEDIA_STORE_E_IO, 0, "create %s: %s", key, strerror(errno));
-        goto out;
-    }
-    const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            media_store__fail(err, MEDIA_STORE_E_IO, 0, "write %s: %s", key, strerror(errno));
-            goto out;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fchmod(fd, 0640) != 0 || fsync(fd) != 0) {
-        media_store__fail(err, MEDIA_STORE_E_IO, 0, "sync %s: %s", key, strerror(errno));
-        goto out;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        media_store__fail(err, MEDIA_STORE_E_IO, 0, "close %s: %s", key, strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        media_store__fail(err, MEDIA_STORE_E_IO, 0, "rename %s: %s", key, strerror(errno));
-        goto out;
-    }
-    tmp[0] = '\0';
-    ret = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (ret != 0 && tmp[0] != '\0')
-        unlink(tmp);
-    return ret;
+    if (make_parents(path) != 0)
+        return media_store__fail(err, MEDIA_STORE_E_IO, 0, "mkdir for %s: %s", key, strerror(errno));
+    if (fs_write_atomic(path, data, len, 0640) != 0)
+        return media_store__fail(err, MEDIA_STORE_E_IO, 0, "write %s: %s", key, strerror(errno));
+    return 0;
 }
 
 static int local_get(void *impl, const char *key, uint64_t offset, uint64_t length, struct arena *a, const char **data,
