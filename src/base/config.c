@@ -210,6 +210,8 @@ static const struct option_row options[] = {
      3600000, "Socket.IO: a connection with no authenticated CONNECT this long is dropped, ms"},
     {"rt_upgrade_timeout_ms", "ARTISTRY_RT_UPGRADE_TIMEOUT_MS", C_INT, OFF(rt_upgrade_timeout_ms), "10000", 50,
      3600000, "Socket.IO: an upgrade from polling to WebSocket must finish within this, ms"},
+    {"rt_max_pending_sessions", "ARTISTRY_RT_MAX_PENDING_SESSIONS", C_INT, OFF(rt_max_pending_sessions), "10000", 1,
+     10000000, "Socket.IO: new connections are refused (503) while this many have no authenticated CONNECT yet"},
     /* outbound webhooks */
     {"webhooks_allow_http", "ARTISTRY_WEBHOOKS_ALLOW_HTTP", C_BOOL, OFF(webhooks_allow_http), "false", 0, 0,
      "accept http:// webhook endpoint URLs (local development, tests); otherwise https only"},

@@ -106,6 +106,7 @@ struct config {
     int64_t retention_interval_ms; /* housekeeping deletes run this often */
     /* real-time (src/realtime): Engine.IO heartbeat and Socket.IO connect timeout, ms */
     int rt_ping_interval_ms, rt_ping_timeout_ms, rt_connect_timeout_ms, rt_upgrade_timeout_ms;
+    int rt_max_pending_sessions; /* handshakes are refused while this many sessions have no CONNECT */
     /* outbound webhooks (src/services/webhooks) */
     bool webhooks_allow_http;     /* accept http:// endpoint URLs (local dev, tests) */
     bool webhooks_allow_private;  /* allow loopback/private/link-local targets (local dev, tests) */

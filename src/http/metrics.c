@@ -15,9 +15,11 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "base/arena.h"
+#include "base/log.h"
 #include "base/strbuf.h"
 #include "http/http.h"
 #include "http/router.h"
@@ -128,6 +130,25 @@ static const char *route_label(int r)
     return rt ? rt->path : "unmatched";
 }
 
+static struct {
+    const char *name, *help;
+    long long (*fn)(void);
+} gauges[8];
+static _Atomic size_t ngauges; /* published after its entry is written: a scrape may run meanwhile */
+
+void metrics_register_gauge(const char *name, const char *help, long long (*fn)(void))
+{
+    size_t n = atomic_load(&ngauges);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(gauges[i].name, name) == 0)
+            return;
+    APP_ASSERT(n < sizeof gauges / sizeof gauges[0]);
+    gauges[n].name = name;
+    gauges[n].help = help;
+    gauges[n].fn = fn;
+    atomic_store(&ngauges, n + 1);
+}
+
 void metrics_render(struct strbuf *out)
 {
     strbuf_puts(out, "# HELP http_requests_total HTTP requests by route pattern, method and status.\n"
@@ -165,6 +186,10 @@ void metrics_render(struct strbuf *out)
                        "# TYPE process_resident_memory_bytes gauge\n"
                        "process_resident_memory_bytes %lld\n",
                   metrics_rss_bytes());
+    size_t n = atomic_load(&ngauges);
+    for (size_t i = 0; i < n; i++)
+        strbuf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n%s %lld\n", gauges[i].name, gauges[i].help,
+                      gauges[i].name, gauges[i].name, gauges[i].fn());
 }
 
 long long metrics_rss_bytes(void)

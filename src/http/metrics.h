@@ -29,6 +29,15 @@ void metrics_observe_db(double seconds);
 /** Append the HTTP and database metrics in Prometheus text exposition format 0.0.4. */
 void metrics_render(struct strbuf *out);
 
+/**
+ * Add a gauge to metrics_render: name and help are borrowed (string literals), fn is
+ * called at every scrape on the scraping thread and must be cheap and thread-safe. Lets
+ * a layer above http publish a figure without http depending on it. Register from one
+ * thread at start-up (scrapes may run meanwhile); at most 8; a name registered again is
+ * ignored.
+ */
+void metrics_register_gauge(const char *name, const char *help, long long (*fn)(void));
+
 /** Resident set size of this process in bytes (from /proc/self/statm), 0 if unknown. */
 long long metrics_rss_bytes(void);
 

@@ -26,6 +26,7 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "http/hook.h"
+#include "http/metrics.h"
 #include "platform/cache.h"
 #include "platform/pubsub.h"
 #include "realtime/rt_int.h"
@@ -106,6 +107,23 @@ bool rt_user_online(const char *user_id)
     return v != NULL;
 }
 
+/* /metrics gauges (metrics_register_gauge): any thread, takes rt.mu briefly. */
+static long long gauge_connected(void)
+{
+    pthread_mutex_lock(&rt.mu);
+    long long n = (long long)(rt.nsessions - rt.npending);
+    pthread_mutex_unlock(&rt.mu);
+    return n;
+}
+
+static long long gauge_pending(void)
+{
+    pthread_mutex_lock(&rt.mu);
+    long long n = (long long)rt.npending;
+    pthread_mutex_unlock(&rt.mu);
+    return n;
+}
+
 int realtime_start(struct app *app)
 {
     const struct config *cfg = app->cfg;
@@ -115,6 +133,7 @@ int realtime_start(struct app *app)
     rt.ping_timeout = cfg->rt_ping_timeout_ms;
     rt.connect_timeout = cfg->rt_connect_timeout_ms;
     rt.upgrade_timeout = cfg->rt_upgrade_timeout_ms;
+    rt.max_pending = (size_t)cfg->rt_max_pending_sessions;
     rt.by_sid = rt__map_new();
     rt.by_sock = rt__map_new();
     rt.rooms = rt__map_new();
@@ -131,6 +150,10 @@ int realtime_start(struct app *app)
         return -1;
     }
     subscribed = true;
+    metrics_register_gauge("realtime_connected_sockets", "Socket.IO sockets connected (authenticated) here.",
+                           gauge_connected);
+    metrics_register_gauge("realtime_pending_sessions", "Engine.IO sessions with no authenticated CONNECT yet.",
+                           gauge_pending);
     if (app->server != NULL)
         http_server_set_hook(app->server, &hook);
     log_info("realtime: Socket.IO at /socket.io/", "pingInterval %lld ms, pingTimeout %lld ms",

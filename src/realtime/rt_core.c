@@ -59,6 +59,11 @@ void rt__new_id(char *out)
 /*-----------------------------------------------------------------------------
  * Sessions
  */
+bool rt__pending_full(void)
+{
+    return rt.npending >= rt.max_pending;
+}
+
 struct rt_sess *rt__sess_new(bool ws_transport)
 {
     struct rt_sess *s = xcalloc(1, sizeof *s);
@@ -77,6 +82,7 @@ struct rt_sess *rt__sess_new(bool ws_transport)
         rt.all->all_prev = s;
     rt.all = s;
     rt.nsessions++;
+    rt.npending++;
     return s;
 }
 
@@ -129,6 +135,8 @@ void rt__sess_close(struct rt_sess *s, const char *why)
     if (s->all_next != NULL)
         s->all_next->all_prev = s->all_prev;
     rt.nsessions--;
+    if (!s->sio_connected)
+        rt.npending--;
     queue_free(s);
     if (s->get_conn != NULL && !s->get_resumed) {
         s->get_resumed = true;
@@ -144,7 +152,7 @@ void rt__sess_close(struct rt_sess *s, const char *why)
 static int ws_queue(struct rt_ws *ws, const char *pkt, size_t len)
 {
     struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)pkt, len};
-    if (wslay_event_get_queued_msg_length(ws->ctx) + len > RT_MAX_QUEUE || wslay_event_queue_msg(ws->ctx, &m) != 0)
+    if (rt__ws_queued(ws) + RT_MSG_OVERHEAD + len > RT_MAX_QUEUE || wslay_event_queue_msg(ws->ctx, &m) != 0)
         return -1;
     rt__ws_dirty(ws);
     return 0;
@@ -159,7 +167,7 @@ void rt__send(struct rt_sess *s, const char *pkt, size_t len)
             rt__sess_close(s, "slow consumer: outbound queue full");
         return;
     }
-    if (s->q_bytes + len > RT_MAX_QUEUE) {
+    if (s->q_bytes + RT_MSG_OVERHEAD + len > RT_MAX_QUEUE) {
         rt__sess_close(s, "slow consumer: outbound queue full");
         return;
     }
@@ -173,7 +181,7 @@ void rt__send(struct rt_sess *s, const char *pkt, size_t len)
     else
         s->q_head = m;
     s->q_tail = m;
-    s->q_bytes += len;
+    s->q_bytes += RT_MSG_OVERHEAD + len;
     if (s->get_conn != NULL && !s->get_resumed) {
         s->get_resumed = true;
         MHD_resume_connection(s->get_conn);
@@ -286,6 +294,7 @@ static void sio_disconnect(struct rt_sess *s)
     rt__map_del(rt.by_sock, s->sock_id);
     s->sock_id[0] = '\0';
     s->sio_connected = false;
+    rt.npending++;
     s->connect_deadline = rt__now() + rt.connect_timeout;
 }
 
@@ -354,15 +363,11 @@ int rt__on_packet(struct rt_sess *s, const char *pkt, size_t len)
     if (eio_decode(pkt, len, &t, &d, &dl) != 0)
         return -1;
     switch (t) {
-    case EIO_PING: {
-        if (dl > 64)
-            return -1;
-        char pong[72];
-        pong[0] = '3';
-        memcpy(pong + 1, d, dl);
-        rt__send(s, pong, dl + 1);
-        return 0;
-    }
+    case EIO_PING:
+        /* In Engine.IO v4 only the server pings (engine.io: "invalid heartbeat direction").
+         * Answering would also let a client turn 2 bytes of POST body into a queued packet
+         * each: 500,000 of them per 1 MB POST. ("2probe" on a probe WebSocket is rt_ws.c's.) */
+        return -1;
     case EIO_PONG:
         s->pong_deadline = 0;
         s->next_ping = rt__now() + rt.ping_interval;

@@ -216,6 +216,10 @@ static enum MHD_Result first_call(struct rt_req *q, const char *method)
             pthread_mutex_unlock(&rt.mu);
             return eio_error(q, MHD_HTTP_BAD_REQUEST, 2, "Bad handshake method");
         }
+        if (rt__pending_full()) {
+            pthread_mutex_unlock(&rt.mu);
+            return eio_error(q, MHD_HTTP_SERVICE_UNAVAILABLE, 3, "Bad request");
+        }
         if (ws) {
             pthread_mutex_unlock(&rt.mu);
             return upgrade(q);

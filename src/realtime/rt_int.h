@@ -21,6 +21,12 @@
 
 #define RT_MAX_PAYLOAD 1000000     /* maxPayload of the handshake, bytes */
 #define RT_MAX_QUEUE (1024 * 1024) /* outbound bytes a socket may have waiting before it is dropped */
+/* What one queued packet costs beyond its bytes (allocations, list links), counted against
+ * RT_MAX_QUEUE so that many tiny packets cannot hold far more memory than the bound says. */
+#define RT_MSG_OVERHEAD 64
+/* Bytes the I/O thread reads from one WebSocket before it serves the others (and drops
+ * rt.mu): a client that sends faster than we parse must not keep the loop to itself. */
+#define RT_RECV_BUDGET (64 * 1024)
 #define RT_SID_LEN 20
 #define RT_WORKERS 2
 #define RT_WORKER_QUEUE 1024       /* waiting tasks per worker */
@@ -70,6 +76,7 @@ struct rt_ws {
     struct rt_sess *sess; /* holds a ref */
     char *extra;          /* bytes MHD read past the request head */
     size_t extra_len, extra_off;
+    size_t recv_budget;   /* bytes recv_cb may still read in this service() */
     bool probing;         /* attached to a polling session, not yet upgraded */
     bool dead;            /* tear down on the I/O thread */
     bool in_dirty;
@@ -84,6 +91,8 @@ struct rt_state {
     int64_t ping_interval, ping_timeout, connect_timeout, upgrade_timeout; /* ms */
     struct rt_sess *all;   /* every open session */
     size_t nsessions;
+    size_t npending;       /* sessions with no connected Socket.IO socket (not counted in the cap once connected) */
+    size_t max_pending;    /* cap on npending for new sessions (rt_max_pending_sessions) */
     struct rt_map *by_sid, *by_sock, *rooms;
     /* I/O thread */
     int epfd, evfd;
@@ -98,6 +107,11 @@ extern struct rt_state rt;
 int64_t rt__now(void);
 /** A new random id of RT_SID_LEN base64url characters into out[RT_SID_LEN + 1]. */
 void rt__new_id(char *out);
+/**
+ * Are there rt.max_pending sessions with no connected socket? A handshake costs nothing
+ * and a session lives connect_timeout (45 s) without a CONNECT, so new ones are refused.
+ */
+bool rt__pending_full(void);
 struct rt_sess *rt__sess_new(bool ws_transport);
 void rt__sess_ref(struct rt_sess *s);
 void rt__sess_unref(struct rt_sess *s);
@@ -118,6 +132,8 @@ bool rt__room_live(const char *room);
 /** Wake the I/O thread (any thread, lock not needed). */
 void rt__wake(void);
 void rt__ws_dirty(struct rt_ws *ws);
+/** Outbound bytes waiting in ws's wslay queues, RT_MSG_OVERHEAD per message included. */
+size_t rt__ws_queued(struct rt_ws *ws);
 /** Attach an upgraded socket (MHD thread). sess NULL: a new WebSocket-only session. */
 void rt__ws_attach(struct rt_sess *sess, int fd, struct MHD_UpgradeResponseHandle *urh, const char *extra, size_t n);
 int rt__io_start(void);

@@ -227,6 +227,7 @@ static void run_connect(struct task *t, struct db *db)
         while (rt__map_get(rt.by_sock, s->sock_id) != NULL);
         rt__map_put(rt.by_sock, s->sock_id, s);
         s->sio_connected = true;
+        rt.npending--;
         s->connect_deadline = 0;
         char room[128];
         snprintf(room, sizeof room, "user:%s", s->user_id);

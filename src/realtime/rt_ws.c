@@ -10,6 +10,8 @@
  *
  * Caveats: the fd is level-triggered; a socket that cannot take our writes
  * keeps EPOLLOUT interest until its queue drains or it exceeds RT_MAX_QUEUE.
+ * One service() reads at most RT_RECV_BUDGET bytes; what is left in the
+ * socket makes epoll report it again on the next turn.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +49,11 @@ void rt__ws_dirty(struct rt_ws *ws)
     rt__wake();
 }
 
+size_t rt__ws_queued(struct rt_ws *ws)
+{
+    return wslay_event_get_queued_msg_length(ws->ctx) + wslay_event_get_queued_msg_count(ws->ctx) * RT_MSG_OVERHEAD;
+}
+
 /*-----------------------------------------------------------------------------
  * wslay callbacks (rt.mu held)
  */
@@ -54,12 +61,20 @@ static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
 {
     (void)flags;
     struct rt_ws *ws = ud;
+    /* Budget spent: stop as if the socket were empty; the fd stays readable (level-triggered). */
+    if (ws->recv_budget == 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    if (len > ws->recv_budget)
+        len = ws->recv_budget;
     if (ws->extra_off < ws->extra_len) {
         size_t n = ws->extra_len - ws->extra_off;
         if (n > len)
             n = len;
         memcpy(buf, ws->extra + ws->extra_off, n);
         ws->extra_off += n;
+        ws->recv_budget -= n;
         return (ssize_t)n;
     }
     ssize_t r = recv(ws->fd, buf, len, 0);
@@ -72,6 +87,7 @@ static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
         wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
     }
+    ws->recv_budget -= (size_t)r;
     return r;
 }
 
@@ -129,6 +145,13 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
     struct rt_sess *s = ws->sess;
     if (ws->dead || s->closed)
         return;
+    if (arg->opcode == WSLAY_PING && rt__ws_queued(ws) > RT_MAX_QUEUE) {
+        /* wslay queued a pong for every ping with no bound: a client that pings and never
+         * reads would grow it forever. Stop reading and drop it like any slow consumer. */
+        wslay_event_shutdown_read(ctx);
+        ws->dead = true;
+        return;
+    }
     if (arg->opcode == WSLAY_CONNECTION_CLOSE || arg->opcode == WSLAY_PING || arg->opcode == WSLAY_PONG)
         return; /* wslay answers close and ping frames itself */
     if (arg->opcode != WSLAY_TEXT_FRAME) {
@@ -256,8 +279,11 @@ static void teardown(struct rt_ws *ws)
 /* Read what is there, write what is queued, fix the epoll interest or tear down. */
 static void service(struct rt_ws *ws, bool readable)
 {
+    ws->recv_budget = RT_RECV_BUDGET;
     if (!ws->dead && (readable || ws->extra_off < ws->extra_len) && wslay_event_recv(ws->ctx) != 0)
         ws->dead = true;
+    if (!ws->dead && ws->extra_off < ws->extra_len)
+        rt__ws_dirty(ws); /* the budget ran out inside MHD's extra bytes: no epoll event will say so */
     if (!ws->dead && wslay_event_send(ws->ctx) != 0)
         ws->dead = true;
     if (!ws->dead && !wslay_event_want_read(ws->ctx) && !wslay_event_want_write(ws->ctx))
