@@ -30,6 +30,7 @@
 #define RT_SID_LEN 20
 #define RT_WORKERS 2
 #define RT_WORKER_QUEUE 1024       /* waiting tasks per worker */
+#define RT_SESSION_TASKS 32        /* waiting or running tasks per session: one client cannot fill a worker */
 
 struct rt_msg {
     struct rt_msg *next;
@@ -45,6 +46,7 @@ struct rt_sess {
     char sid[RT_SID_LEN + 1];     /* engine.io session id */
     char sock_id[RT_SID_LEN + 1]; /* socket.io socket id; "" until connected */
     int refs;                     /* the tables, requests, tasks, the ws */
+    int tasks;                    /* its tasks queued or running on its worker (RT_SESSION_TASKS) */
     bool ws_transport;            /* false: polling */
     bool closed;
     bool upgrading;               /* polling, a probe WebSocket answered 3probe */

@@ -7,7 +7,9 @@
  * and its own bounded queue (RT_WORKER_QUEUE). A session's tasks always go
  * to the same worker, so one socket's events run in the order they came.
  * A full queue refuses the event (error ack "service_unavailable" when an
- * ack was asked for) instead of growing.
+ * ack was asked for) instead of growing, and so does a session that already
+ * has RT_SESSION_TASKS tasks waiting or running, so one client blasting
+ * events cannot fill the queue its worker shares with other sockets.
  *
  * Caveats: handlers are registered before realtime_start (module init) and
  * the table is read without a lock afterwards. A handler that does not ack
@@ -86,8 +88,10 @@ static rt_event_fn find_handler(const char *event)
  */
 static void task_free(struct task *t)
 {
-    if (t->sess != NULL)
+    if (t->sess != NULL) {
+        t->sess->tasks--;
         rt__sess_unref(t->sess);
+    }
     free(t->str);
     if (t->args != NULL)
         json_decref(t->args);
@@ -97,10 +101,12 @@ static void task_free(struct task *t)
 static int push(unsigned w, struct task *t)
 {
     struct worker *wk = &workers[w % RT_WORKERS];
-    if (wk->n >= RT_WORKER_QUEUE || workers_stop)
+    if (wk->n >= RT_WORKER_QUEUE || workers_stop || (t->sess != NULL && t->sess->tasks >= RT_SESSION_TASKS))
         return -1;
-    if (t->sess != NULL)
+    if (t->sess != NULL) {
+        t->sess->tasks++;
         rt__sess_ref(t->sess);
+    }
     if (wk->tail != NULL)
         wk->tail->next = t;
     else

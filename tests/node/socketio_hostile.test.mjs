@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect as tcpConnect } from 'node:net';
 import WebSocket from 'ws';
+import { io } from 'socket.io-client';
 import { startServer, waitFor } from './server.mjs';
 
 const MAX_PENDING = 4;
@@ -143,5 +144,28 @@ test('a client flooding tiny frames does not keep the I/O thread (and rt.mu) to 
     clearTimeout(timer);
     flooding = false;
     sock.destroy();
+  }
+});
+
+test('one socket blasting events cannot fill its worker: past its own cap, events are refused, none lost', async () => {
+  const buyer = await srv.account('blaster');
+  const seller = await srv.account('blasted', 'seller');
+  const r = await srv.api('POST', '/api/v1/conversations', buyer.token, { seller_id: seller.id });
+  assert.equal(r.status, 201, r.text);
+  const s = io(srv.base, { auth: { token: buyer.token }, transports: ['websocket'], reconnection: false });
+  try {
+    await new Promise((res, rej) => { s.once('connect', res); s.once('connect_error', rej); });
+    // 400 events in one burst, each asking for an ack: far more than a session may have waiting.
+    const acks = await Promise.all(Array.from({ length: 400 }, () =>
+      s.timeout(20000).emitWithAck('typing_start', { conversation_id: r.json.id })));
+    const ok = acks.filter((a) => a && a.ok === true).length;
+    const busy = acks.filter((a) => a && a.error && a.error.code === 'service_unavailable').length;
+    assert.equal(ok + busy, 400, `every event answered: ${JSON.stringify(acks.find((a) => !(a && (a.ok || a.error))))}`);
+    assert.ok(busy > 0, 'some events were refused once the session had its cap of tasks waiting');
+    assert.ok(ok >= 32, `the session's own share still ran (${ok})`);
+    // Afterwards the socket works normally.
+    assert.deepEqual(await s.timeout(5000).emitWithAck('typing_stop', { conversation_id: r.json.id }), { ok: true });
+  } finally {
+    s.close();
   }
 });
