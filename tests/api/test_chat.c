@@ -615,6 +615,39 @@ Test(chat, admins_read_disputed_conversations_only)
     api_stop(s);
 }
 
+/* A first message given with POST /conversations is stored with the conversation, once. */
+Test(chat, create_with_first_message)
+{
+    struct api_opts o = {.args = scaled_args};
+    struct api_server *s = api_start(&o);
+    struct api_account buyer, seller;
+    api_account(s, "buyer", "fmb", &buyer);
+    api_account(s, "seller", "fms", &seller);
+    char conv[64], body[256], path[160];
+    snprintf(body, sizeof body, "{\"seller_id\": \"%s\", \"message\": \"  is the blue glaze food safe?  \"}",
+             seller.id);
+    create_conv(s, &buyer, body, 201, conv);
+    /* Reused with another first message: the same conversation, a second message. */
+    snprintf(body, sizeof body, "{\"seller_id\": \"%s\", \"message\": \"and dishwasher safe?\"}", seller.id);
+    char again[64];
+    create_conv(s, &buyer, body, 200, again);
+    cr_assert_str_eq(again, conv);
+
+    struct api_response *r = api_as(s, &seller, "GET", path_of(path, sizeof path, conv, "/messages"), NULL);
+    cr_assert_eq(r->status, 200, "%ld %s", r->status, r->body);
+    json_t *data = json_object_get(r->json, "data");
+    cr_assert_eq(json_array_size(data), 2);
+    cr_assert_str_eq(str(json_array_get(data, 0), "body"), "and dishwasher safe?");
+    cr_assert_str_eq(str(json_array_get(data, 1), "body"), "is the blue glaze food safe?");
+    cr_assert_str_eq(str(json_array_get(data, 1), "sender_id"), buyer.id);
+    api_response_free(r);
+    json_t *c = inbox_entry(s, &seller, "", conv);
+    cr_assert_not_null(c);
+    cr_assert_eq(num(c, "unread_count"), 2);
+    json_decref(c);
+    api_stop(s);
+}
+
 /*-----------------------------------------------------------------------------
  * Attachments are shared with the other participant (media grants)
  */

@@ -174,11 +174,11 @@ int chat_handle_list(struct request *req, struct app_error *err)
  */
 struct create_tx {
     struct request *req;
-    const char *buyer, *seller, *stype, *sid, *message;
-    json_t *attachments;
-    const char *client_msg_id;
+    const char *buyer, *seller, *stype, *sid;
     char id[ID_MAX_LEN];
     bool created;
+    struct chat_send send;     /* the first message, when one was given */
+    struct chat_send_tx *first; /* NULL: none */
 };
 
 static int create_tx_fn(struct db *tx, void *ctx, struct db_error *dberr)
@@ -193,7 +193,7 @@ static int create_tx_fn(struct db *tx, void *ctx, struct db_error *dberr)
         return -1;
     if (n == 1) {
         t->created = true;
-        return 0;
+        return t->first != NULL ? chat__send_tx(tx, t->first, dberr) : 0;
     }
     struct db_stmt *st = db_prepare(tx, chat__sql(CHAT_Q_CONV_FIND), dberr);
     if (st == NULL)
@@ -208,7 +208,9 @@ static int create_tx_fn(struct db *tx, void *ctx, struct db_error *dberr)
         dberr->kind = DB_E_RETRY; /* deleted between the two statements: try again */
         snprintf(dberr->msg, sizeof dberr->msg, "conversation vanished");
     }
-    return rc == 1 ? 0 : -1;
+    if (rc != 1)
+        return -1;
+    return t->first != NULL ? chat__send_tx(tx, t->first, dberr) : 0;
 }
 
 /* The role of an active user, "" when there is none. */
@@ -334,19 +336,24 @@ int chat_handle_create(struct request *req, struct app_error *err)
                              strcmp(stype, "custom_order") == 0 ? "custom order" : stype, sid);
     t.stype = stype;
     t.sid = sid;
-    if (db_tx(req->db, 5, create_tx_fn, &t, &dberr) != 0)
-        return req_db_error(req, &dberr, err);
-
-    int status = t.created ? 201 : 200;
+    /* A first message is stored in the same transaction: both or neither. */
+    struct chat_send_tx first;
     if (json_is_string(msg)) {
-        struct chat_send s = {.conversation_id = t.id,
-                              .sender_id = req->user_id,
-                              .sender_role = req->role,
-                              .body = json_string_value(msg)};
+        t.send = (struct chat_send){.conversation_id = t.id,
+                                    .sender_id = req->user_id,
+                                    .sender_role = req->role,
+                                    .body = json_string_value(msg)};
+        if (chat__send_begin(a, &t.send, &first, err) != 0)
+            return -1;
+        t.first = &first;
+    }
+    if (db_tx(req->db, 5, create_tx_fn, &t, &dberr) != 0)
+        return t.first != NULL ? chat__send_failed(t.first, &dberr, err) : req_db_error(req, &dberr, err);
+    int status = t.created ? 201 : 200;
+    if (t.first != NULL) {
         json_t *stored = NULL;
         bool created;
-        if (chat__send(req->db, a, &s, &stored, &created, err) != 0)
-            return -1;
+        chat__send_committed(req->db, t.first, &stored, &created);
         json_decref(stored);
     }
     json_t *conv = NULL;

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/ids.h"
 #include "http/http.h"
 
 struct db;
@@ -142,6 +143,33 @@ struct chat_send {
  */
 int chat__send(struct db *db, struct arena *a, const struct chat_send *in, json_t **msg, bool *created,
                struct app_error *err);
+
+/*
+ * chat__send in its three parts, for a caller that stores the message in a
+ * transaction of its own (POST /conversations with a first message, so the
+ * conversation and its message commit together): chat__send_begin checks
+ * the content (outside any transaction); chat__send_tx stores it inside the
+ * caller's transaction (safe to re-run when db_tx retries); then either
+ * chat__send_failed turns a failed transaction into the app error, or
+ * chat__send_committed acknowledges and fans the message out.
+ */
+struct chat_send_tx {
+    const struct chat_send *in;
+    struct arena *a;
+    const char *body, *preview, *attach_text;
+    size_t nattach;
+    char id[ID_MAX_LEN];
+    char buyer[ID_MAX_LEN], seller[ID_MAX_LEN];
+    const char *recipient;
+    json_t *msg; /* the stored message (owned) */
+    bool created;
+    const char *fail_code, *fail_msg, *fail_field;
+};
+int chat__send_begin(struct arena *a, const struct chat_send *in, struct chat_send_tx *t, struct app_error *err);
+int chat__send_tx(struct db *tx, struct chat_send_tx *t, struct db_error *dberr);
+int chat__send_failed(struct chat_send_tx *t, const struct db_error *dberr, struct app_error *err);
+/** *msg gets the stored message (new reference); *created is false for a client_msg_id repeat. */
+void chat__send_committed(struct db *db, struct chat_send_tx *t, json_t **msg, bool *created);
 
 /**
  * The checks of a message the body spec cannot express: the trimmed body

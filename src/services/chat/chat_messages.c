@@ -114,20 +114,7 @@ int chat__check_content(struct arena *a, const char *body, json_t *att, struct a
 /*-----------------------------------------------------------------------------
  * chat__send
  */
-struct send_tx {
-    const struct chat_send *in;
-    struct arena *a;
-    const char *body, *preview, *attach_text;
-    size_t nattach;
-    char id[ID_MAX_LEN];
-    char buyer[ID_MAX_LEN], seller[ID_MAX_LEN];
-    const char *recipient;
-    json_t *msg; /* the stored message (owned) */
-    bool created;
-    const char *fail_code, *fail_msg, *fail_field;
-};
-
-static int send_fail(struct send_tx *t, struct db_error *dberr, const char *code, const char *msg, const char *field)
+static int send_fail(struct chat_send_tx *t, struct db_error *dberr, const char *code, const char *msg, const char *field)
 {
     t->fail_code = code;
     t->fail_msg = msg;
@@ -137,7 +124,7 @@ static int send_fail(struct send_tx *t, struct db_error *dberr, const char *code
 }
 
 /* Load the message (id, conversation) into t->msg. 1 found, 0 not, -1 error. */
-static int load_msg(struct db *db, struct send_tx *t, enum chat_query q, const char *a1, const char *a2, const char *a3,
+static int load_msg(struct db *db, struct chat_send_tx *t, enum chat_query q, const char *a1, const char *a2, const char *a3,
                     struct db_error *dberr)
 {
     struct db_stmt *st = db_prepare(db, chat__sql(q), dberr);
@@ -156,7 +143,7 @@ static int load_msg(struct db *db, struct send_tx *t, enum chat_query q, const c
     return rc;
 }
 
-static int lock_parties(struct db *tx, struct send_tx *t, bool *muted, struct db_error *dberr)
+static int lock_parties(struct db *tx, struct chat_send_tx *t, bool *muted, struct db_error *dberr)
 {
     const struct chat_send *in = t->in;
     struct db_stmt *st = db_prepare(tx, chat__sql(CHAT_Q_CONV_PARTIES), dberr);
@@ -185,7 +172,7 @@ static int lock_parties(struct db *tx, struct send_tx *t, bool *muted, struct db
     return 0;
 }
 
-static int check_attachments(struct db *tx, struct send_tx *t, struct db_error *dberr)
+static int check_attachments(struct db *tx, struct chat_send_tx *t, struct db_error *dberr)
 {
     struct db_stmt *st = db_prepare(tx, chat__sql(CHAT_Q_MEDIA_OWNED), dberr);
     if (st == NULL)
@@ -205,7 +192,7 @@ static int check_attachments(struct db *tx, struct send_tx *t, struct db_error *
     return 0;
 }
 
-static int notify_offline(struct db *tx, struct send_tx *t, struct db_error *dberr)
+static int notify_offline(struct db *tx, struct chat_send_tx *t, struct db_error *dberr)
 {
     const char *name = "Someone";
     struct db_stmt *st = db_prepare(tx, chat__sql(CHAT_Q_SENDER_NAME), dberr);
@@ -227,7 +214,7 @@ static int notify_offline(struct db *tx, struct send_tx *t, struct db_error *dbe
 
 static int send_tx_fn(struct db *tx, void *ctx, struct db_error *dberr)
 {
-    struct send_tx *t = ctx;
+    struct chat_send_tx *t = ctx;
     const struct chat_send *in = t->in;
     bool muted = false;
     t->fail_code = NULL;
@@ -289,7 +276,7 @@ static int send_tx_fn(struct db *tx, void *ctx, struct db_error *dberr)
 }
 
 /* After the commit: the room gets the message, both inboxes an update. */
-static void fan_out(struct db *db, struct send_tx *t)
+static void fan_out(struct db *db, struct chat_send_tx *t)
 {
     const struct chat_send *in = t->in;
     rt_emit(arena_sprintf(t->a, "conv:%s", in->conversation_id), "receive_message", t->msg, in->except_socket);
@@ -304,41 +291,66 @@ static void fan_out(struct db *db, struct send_tx *t)
     }
 }
 
+int chat__send_begin(struct arena *a, const struct chat_send *in, struct chat_send_tx *t, struct app_error *err)
+{
+    *t = (struct chat_send_tx){.in = in, .a = a};
+    t->body = trim(a, in->body ? in->body : "");
+    if (chat__check_content(a, t->body, in->attachments, err) != 0)
+        return -1;
+    t->nattach = json_is_array(in->attachments) ? json_array_size(in->attachments) : 0;
+    t->preview = preview(a, t->body, t->nattach);
+    if (t->nattach > 0) {
+        char *att = json_dumps(in->attachments, JSON_COMPACT);
+        t->attach_text = arena_strdup(a, att ? att : "[]");
+        free(att);
+    } else {
+        t->attach_text = "[]";
+    }
+    return 0;
+}
+
+int chat__send_tx(struct db *tx, struct chat_send_tx *t, struct db_error *dberr)
+{
+    return send_tx_fn(tx, t, dberr);
+}
+
+int chat__send_failed(struct chat_send_tx *t, const struct db_error *dberr, struct app_error *err)
+{
+    struct arena *a = t->a;
+    json_decref(t->msg);
+    t->msg = NULL;
+    if (t->fail_code == NULL)
+        return chat__db_error(a, dberr, err);
+    if (t->fail_field != NULL) {
+        app_error_add_field(err, a, t->fail_field, "not_found", t->fail_msg);
+        return app_error_set(err, a, t->fail_code, "field '%s' %s", t->fail_field, t->fail_msg);
+    }
+    return app_error_set(err, a, t->fail_code, "%s", t->fail_msg);
+}
+
+void chat__send_committed(struct db *db, struct chat_send_tx *t, json_t **msg, bool *created)
+{
+    if (t->in->stored != NULL)
+        t->in->stored(t->in->stored_ud, t->msg, t->created);
+    if (t->created)
+        fan_out(db, t);
+    *msg = t->msg;
+    *created = t->created;
+    t->msg = NULL;
+}
+
 int chat__send(struct db *db, struct arena *a, const struct chat_send *in, json_t **msg, bool *created,
                struct app_error *err)
 {
-    struct send_tx t = {.in = in, .a = a};
+    struct chat_send_tx t;
     struct db_error dberr = {0};
     *msg = NULL;
     *created = false;
-    t.body = trim(a, in->body ? in->body : "");
-    if (chat__check_content(a, t.body, in->attachments, err) != 0)
+    if (chat__send_begin(a, in, &t, err) != 0)
         return -1;
-    t.nattach = json_is_array(in->attachments) ? json_array_size(in->attachments) : 0;
-    t.preview = preview(a, t.body, t.nattach);
-    if (t.nattach > 0) {
-        char *att = json_dumps(in->attachments, JSON_COMPACT);
-        t.attach_text = arena_strdup(a, att ? att : "[]");
-        free(att);
-    } else {
-        t.attach_text = "[]";
-    }
-    if (db_tx(db, 5, send_tx_fn, &t, &dberr) != 0) {
-        json_decref(t.msg);
-        if (t.fail_code == NULL)
-            return chat__db_error(a, &dberr, err);
-        if (t.fail_field != NULL) {
-            app_error_add_field(err, a, t.fail_field, "not_found", t.fail_msg);
-            return app_error_set(err, a, t.fail_code, "field '%s' %s", t.fail_field, t.fail_msg);
-        }
-        return app_error_set(err, a, t.fail_code, "%s", t.fail_msg);
-    }
-    if (in->stored != NULL)
-        in->stored(in->stored_ud, t.msg, t.created);
-    if (t.created)
-        fan_out(db, &t);
-    *msg = t.msg;
-    *created = t.created;
+    if (db_tx(db, 5, send_tx_fn, &t, &dberr) != 0)
+        return chat__send_failed(&t, &dberr, err);
+    chat__send_committed(db, &t, msg, created);
     return 0;
 }
 
