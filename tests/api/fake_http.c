@@ -2,10 +2,14 @@
  * fake_http.c — the shared libmicrohttpd skeleton of the API tests' fakes
  * (see fake_http.h).
  *
- * Design: one daemon with an internal polling thread; per connection a
- * growing body buffer (MHD calls back with pieces of the upload, then once
- * more with none: that last call runs the handler). Records sit in a ring
- * of FAKE_HTTP_MAX_RECORDS under the fake's mutex.
+ * Design: one daemon with an internal polling thread (or, when asked, a
+ * thread per connection); per connection a growing body buffer (MHD calls
+ * back with pieces of the upload, then once more with none: that last call
+ * runs the handler). Records sit in a ring of FAKE_HTTP_MAX_RECORDS under
+ * the fake's mutex.
+ *
+ * Its static functions carry an fh_ prefix: unit tests #include this file
+ * next to a fake's .c (test_payproc, test_media_store), one translation unit.
  *
  * Caveats: the query string handed to handlers is rebuilt from MHD's
  * decoded arguments (re-encoded), not the raw bytes on the wire.
@@ -26,6 +30,7 @@ struct fake_http {
     char url[64];
     fake_http_handler fn;
     void *ctx;
+    size_t max_body;
     pthread_mutex_t lock;
     struct fake_http_record rec[FAKE_HTTP_MAX_RECORDS];
     int nrec; /* total ever recorded; the ring holds the last FAKE_HTTP_MAX_RECORDS */
@@ -37,25 +42,25 @@ struct conn {
     bool truncated;
 };
 
-static void die(const char *what)
+static void fh_die(const char *what)
 {
     fprintf(stderr, "fake_http: %s\n", what);
     abort();
 }
 
-static char *xdup(const char *s)
+static char *fh_xdup(const char *s)
 {
     char *d = strdup(s != NULL ? s : "");
     if (d == NULL)
-        die("out of memory");
+        fh_die("out of memory");
     return d;
 }
 
-static char *xdupn(const char *s, size_t n)
+static char *fh_xdupn(const char *s, size_t n)
 {
     char *d = malloc(n + 1);
     if (d == NULL)
-        die("out of memory");
+        fh_die("out of memory");
     memcpy(d, s, n);
     d[n] = '\0';
     return d;
@@ -67,13 +72,14 @@ static char *xdupn(const char *s, size_t n)
 
 void fake_http_reply_json(struct fake_http_reply *rp, unsigned status, json_t *body)
 {
-    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : xdup("{}");
+    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : fh_xdup("{}");
     json_decref(body);
     if (text == NULL)
-        die("json_dumps");
+        fh_die("json_dumps");
     free(rp->body);
     rp->status = status;
     rp->body = text;
+    rp->body_len = 0;
     rp->content_type = "application/json";
 }
 
@@ -81,16 +87,27 @@ void fake_http_reply_text(struct fake_http_reply *rp, unsigned status, const cha
 {
     free(rp->body);
     rp->status = status;
-    rp->body = body != NULL ? xdup(body) : NULL;
+    rp->body = body != NULL ? fh_xdup(body) : NULL;
+    rp->body_len = 0;
+    rp->content_type = content_type;
+}
+
+void fake_http_reply_bytes(struct fake_http_reply *rp, unsigned status, const char *content_type, const void *data,
+                           size_t len)
+{
+    free(rp->body);
+    rp->status = status;
+    rp->body = fh_xdupn(len > 0 ? data : "", len); /* NUL-terminated, so len 0 reads as "" */
+    rp->body_len = len;
     rp->content_type = content_type;
 }
 
 void fake_http_reply_header(struct fake_http_reply *rp, const char *name, const char *value)
 {
     if (rp->nheaders >= FAKE_HTTP_MAX_HEADERS)
-        die("too many reply headers");
-    snprintf(rp->headers[rp->nheaders][0], sizeof rp->headers[0][0], "%s", name);
-    snprintf(rp->headers[rp->nheaders][1], sizeof rp->headers[0][1], "%s", value);
+        fh_die("too many reply headers");
+    snprintf(rp->headers[rp->nheaders].name, sizeof rp->headers[0].name, "%s", name);
+    snprintf(rp->headers[rp->nheaders].value, sizeof rp->headers[0].value, "%s", value);
     rp->nheaders++;
 }
 
@@ -103,7 +120,12 @@ const char *fake_http_header(const struct fake_http_request *rq, const char *nam
     return MHD_lookup_connection_value(rq->_conn, MHD_HEADER_KIND, name);
 }
 
-static int hexval(char c)
+const char *fake_http_arg(const struct fake_http_request *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->_conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static int fh_hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -127,8 +149,8 @@ int fake_http_form_value(const char *form, const char *key, char *buf, size_t ca
                 char c = *v;
                 if (c == '+') {
                     c = ' ';
-                } else if (c == '%' && end - v >= 3 && hexval(v[1]) >= 0 && hexval(v[2]) >= 0) {
-                    c = (char)(hexval(v[1]) * 16 + hexval(v[2]));
+                } else if (c == '%' && end - v >= 3 && fh_hexval(v[1]) >= 0 && fh_hexval(v[2]) >= 0) {
+                    c = (char)(fh_hexval(v[1]) * 16 + fh_hexval(v[2]));
                     v += 2;
                 }
                 if (o + 1 >= cap)
@@ -143,24 +165,63 @@ int fake_http_form_value(const char *form, const char *key, char *buf, size_t ca
     return -1;
 }
 
+/* url-decode s..end ('+' is a space; a '%' without two hex digits stays) into a new string. */
+static char *fh_form_decode(const char *s, const char *end)
+{
+    char *out = fh_xdupn(s, (size_t)(end - s));
+    size_t o = 0;
+    for (const char *v = s; v < end; v++) {
+        char c = *v;
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%' && end - v >= 3 && fh_hexval(v[1]) >= 0 && fh_hexval(v[2]) >= 0) {
+            c = (char)(fh_hexval(v[1]) * 16 + fh_hexval(v[2]));
+            v += 2;
+        }
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+void fake_http_form_each(const char *form, size_t len, void (*fn)(void *ctx, const char *key, const char *value),
+                         void *ctx)
+{
+    const char *p = form, *stop = form + len;
+    while (p < stop) {
+        const char *end = memchr(p, '&', (size_t)(stop - p));
+        if (end == NULL)
+            end = stop;
+        if (end > p) {
+            const char *eq = memchr(p, '=', (size_t)(end - p));
+            char *k = fh_form_decode(p, eq != NULL ? eq : end);
+            char *v = eq != NULL ? fh_form_decode(eq + 1, end) : NULL;
+            fn(ctx, k, v);
+            free(k);
+            free(v);
+        }
+        p = end + 1;
+    }
+}
+
 struct qbuild {
     char *s;
     size_t len;
 };
 
-static void qroom(struct qbuild *q, size_t n)
+static void fh_qroom(struct qbuild *q, size_t n)
 {
     q->s = realloc(q->s, q->len + n + 1);
     if (q->s == NULL)
-        die("out of memory");
+        fh_die("out of memory");
 }
 
 /* Percent-encode text onto q (RFC 3986 unreserved characters stay). */
-static void qput(struct qbuild *q, const char *text)
+static void fh_qput(struct qbuild *q, const char *text)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        qroom(q, 3);
+        fh_qroom(q, 3);
         if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
             strchr("-._~", *p) != NULL) {
             q->s[q->len++] = (char)*p;
@@ -172,42 +233,42 @@ static void qput(struct qbuild *q, const char *text)
     }
 }
 
-static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+static enum MHD_Result fh_add_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     (void)kind;
     struct qbuild *q = cls;
     if (q->len > 0) {
-        qroom(q, 1);
+        fh_qroom(q, 1);
         q->s[q->len++] = '&';
     }
-    qput(q, key);
+    fh_qput(q, key);
     if (value != NULL) {
-        qroom(q, 1);
+        fh_qroom(q, 1);
         q->s[q->len++] = '=';
-        qput(q, value);
+        fh_qput(q, value);
     }
     return MHD_YES;
 }
 
-static void record(struct fake_http *h, const struct fake_http_request *rq)
+static void fh_record(struct fake_http *h, const struct fake_http_request *rq)
 {
     const char *auth = fake_http_header(rq, "Authorization");
     const char *ct = fake_http_header(rq, "Content-Type");
     pthread_mutex_lock(&h->lock);
     struct fake_http_record *r = &h->rec[h->nrec % FAKE_HTTP_MAX_RECORDS];
     fake_http_record_free(r);
-    r->method = xdup(rq->method);
-    r->path = xdup(rq->path);
-    r->query = xdup(rq->query);
-    r->authorization = auth != NULL ? xdup(auth) : NULL;
-    r->content_type = ct != NULL ? xdup(ct) : NULL;
-    r->body = xdupn(rq->body, rq->body_len);
+    r->method = fh_xdup(rq->method);
+    r->path = fh_xdup(rq->path);
+    r->query = fh_xdup(rq->query);
+    r->authorization = auth != NULL ? fh_xdup(auth) : NULL;
+    r->content_type = ct != NULL ? fh_xdup(ct) : NULL;
+    r->body = fh_xdupn(rq->body, rq->body_len);
     r->body_len = rq->body_len;
     h->nrec++;
     pthread_mutex_unlock(&h->lock);
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+static enum MHD_Result fh_on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
     (void)version;
@@ -216,19 +277,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (cn == NULL) {
         cn = calloc(1, sizeof *cn);
         if (cn == NULL)
-            die("out of memory");
+            fh_die("out of memory");
         *con_cls = cn;
         return MHD_YES;
     }
     if (*upload_size > 0) {
         size_t n = *upload_size;
-        if (cn->len + n > FAKE_HTTP_MAX_BODY) {
-            n = FAKE_HTTP_MAX_BODY - cn->len;
+        if (cn->len + n > h->max_body) {
+            n = h->max_body - cn->len;
             cn->truncated = true;
         }
         cn->body = realloc(cn->body, cn->len + n + 1);
         if (cn->body == NULL)
-            die("out of memory");
+            fh_die("out of memory");
         memcpy(cn->body + cn->len, upload, n);
         cn->len += n;
         cn->body[cn->len] = '\0';
@@ -236,30 +297,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     struct qbuild q = {0};
-    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &q);
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, fh_add_arg, &q);
     if (q.s != NULL)
-        q.s[q.len] = '\0'; /* qroom keeps a byte spare */
+        q.s[q.len] = '\0'; /* fh_qroom keeps a byte spare */
     struct fake_http_request rq = {.method = method, .path = url, .query = q.s != NULL ? q.s : "",
                                    .body = cn->body != NULL ? cn->body : "", .body_len = cn->len,
                                    .truncated = cn->truncated, ._conn = c};
-    record(h, &rq);
+    fh_record(h, &rq);
     struct fake_http_reply rp;
     memset(&rp, 0, sizeof rp);
     h->fn(h->ctx, &rq, &rp);
     free(q.s);
-    struct MHD_Response *r =
-        rp.body != NULL ? MHD_create_response_from_buffer(strlen(rp.body), rp.body, MHD_RESPMEM_MUST_FREE)
-                        : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    size_t len = rp.body == NULL ? 0 : rp.body_len > 0 ? rp.body_len : strlen(rp.body);
+    struct MHD_Response *r = rp.body != NULL ? MHD_create_response_from_buffer(len, rp.body, MHD_RESPMEM_MUST_FREE)
+                                             : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     if (rp.content_type != NULL)
         MHD_add_response_header(r, "Content-Type", rp.content_type);
     for (int i = 0; i < rp.nheaders; i++)
-        MHD_add_response_header(r, rp.headers[i][0], rp.headers[i][1]);
+        MHD_add_response_header(r, rp.headers[i].name, rp.headers[i].value);
     enum MHD_Result ret = MHD_queue_response(c, rp.status != 0 ? rp.status : 500, r);
     MHD_destroy_response(r);
     return ret;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+static void fh_on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
     (void)cls, (void)c, (void)toe;
     struct conn *cn = *con_cls;
@@ -276,18 +337,27 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 
 struct fake_http *fake_http_start(fake_http_handler fn, void *ctx)
 {
+    return fake_http_start_opts(fn, ctx, NULL);
+}
+
+struct fake_http *fake_http_start_opts(fake_http_handler fn, void *ctx, const struct fake_http_opts *opts)
+{
     struct fake_http *h = calloc(1, sizeof *h);
     if (h == NULL)
-        die("out of memory");
+        fh_die("out of memory");
     h->fn = fn;
     h->ctx = ctx;
+    h->max_body = opts != NULL && opts->max_body > 0 ? opts->max_body : FAKE_HTTP_MAX_BODY;
     pthread_mutex_init(&h->lock, NULL);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD;
+    if (opts != NULL && opts->thread_per_connection)
+        flags |= MHD_USE_THREAD_PER_CONNECTION;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
-                            (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+    h->d = MHD_start_daemon(flags, 0, NULL, NULL, fh_on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                            MHD_OPTION_NOTIFY_COMPLETED, fh_on_completed, h, MHD_OPTION_END);
     if (h->d == NULL)
-        die("MHD_start_daemon");
+        fh_die("MHD_start_daemon");
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
     snprintf(h->url, sizeof h->url, "http://127.0.0.1:%u", (unsigned)info->port);
     return h;
@@ -319,7 +389,7 @@ void fake_http_unlock(struct fake_http *h)
     pthread_mutex_unlock(&h->lock);
 }
 
-static bool matches(const struct fake_http_record *r, const char *method, const char *prefix)
+static bool fh_matches(const struct fake_http_record *r, const char *method, const char *prefix)
 {
     return r->method != NULL && (method == NULL || strcmp(r->method, method) == 0) &&
            (prefix == NULL || strncmp(r->path, prefix, strlen(prefix)) == 0);
@@ -331,7 +401,7 @@ int fake_http_count(struct fake_http *h, const char *method, const char *path_pr
     pthread_mutex_lock(&h->lock);
     int kept = h->nrec < FAKE_HTTP_MAX_RECORDS ? h->nrec : FAKE_HTTP_MAX_RECORDS;
     for (int i = 0; i < kept; i++)
-        n += matches(&h->rec[i], method, path_prefix);
+        n += fh_matches(&h->rec[i], method, path_prefix);
     pthread_mutex_unlock(&h->lock);
     return n;
 }
@@ -344,14 +414,14 @@ int fake_http_last(struct fake_http *h, const char *method, const char *path_pre
     int kept = h->nrec < FAKE_HTTP_MAX_RECORDS ? h->nrec : FAKE_HTTP_MAX_RECORDS;
     for (int k = 0; k < kept && rc != 0; k++) {
         const struct fake_http_record *r = &h->rec[(h->nrec - 1 - k) % FAKE_HTTP_MAX_RECORDS];
-        if (!matches(r, method, path_prefix))
+        if (!fh_matches(r, method, path_prefix))
             continue;
-        out->method = xdup(r->method);
-        out->path = xdup(r->path);
-        out->query = xdup(r->query);
-        out->authorization = r->authorization != NULL ? xdup(r->authorization) : NULL;
-        out->content_type = r->content_type != NULL ? xdup(r->content_type) : NULL;
-        out->body = xdupn(r->body, r->body_len);
+        out->method = fh_xdup(r->method);
+        out->path = fh_xdup(r->path);
+        out->query = fh_xdup(r->query);
+        out->authorization = r->authorization != NULL ? fh_xdup(r->authorization) : NULL;
+        out->content_type = r->content_type != NULL ? fh_xdup(r->content_type) : NULL;
+        out->body = fh_xdupn(r->body, r->body_len);
         out->body_len = r->body_len;
         rc = 0;
     }

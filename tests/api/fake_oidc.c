@@ -1,19 +1,19 @@
 /*
  * fake_oidc.c — a local OpenID Connect provider for the API tests (see fake_oidc.h).
  *
- * Design: one libmicrohttpd daemon with its own polling thread; all fake
- * state (issued codes, token tweaks, counters) sits under one mutex because
- * the test thread changes it while the daemon thread serves.
+ * Design: built on fake_http (one libmicrohttpd daemon with its own polling
+ * thread); all fake state (issued codes, token tweaks, counters) sits under
+ * the fake_http mutex because the test thread changes it while the daemon
+ * thread serves.
  *
  * Caveats: test code, so allocation failures abort and sizes are small and
  * fixed (at most 64 outstanding codes).
  */
 #include "api/fake_oidc.h"
 
-#include <arpa/inet.h>
+#include "api/fake_http.h"
+
 #include <jansson.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -21,7 +21,6 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,13 +39,11 @@ struct issued_code {
 };
 
 struct fake_oidc {
-    struct MHD_Daemon *d;
-    char url[64];
+    struct fake_http *h;
     char client_id[128], client_secret[128];
     EVP_PKEY *key;
     char *jwks_json;
     char *pem; /* public key PEM: the HS256 key-confusion secret */
-    pthread_mutex_t lock;
     struct issued_code codes[MAX_CODES];
     int ncodes, next_code;
     int token_calls, jwks_calls;
@@ -95,8 +92,8 @@ static char *sign_token(struct fake_oidc *f, const char *nonce_seen)
     long now = (long)time(NULL);
     json_t *hdr = json_pack("{s:s, s:s, s:s}", "alg", alg, "typ", "JWT", "kid", t->kid ? t->kid : "k1");
     json_t *cl =
-        json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "iss", t->iss ? t->iss : f->url, "sub", t->sub ? t->sub : "sub-1",
-                  "aud", t->aud ? t->aud : f->client_id, "iat", (json_int_t)now, "exp",
+        json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "iss", t->iss ? t->iss : fake_http_url(f->h), "sub",
+                  t->sub ? t->sub : "sub-1", "aud", t->aud ? t->aud : f->client_id, "iat", (json_int_t)now, "exp",
                   (json_int_t)(now + (t->exp_offset ? t->exp_offset : 600)), "nonce", t->nonce ? t->nonce : nonce_seen);
     if (t->email)
         json_object_set_new(cl, "email", json_string(t->email));
@@ -148,31 +145,12 @@ static char *sign_token(struct fake_oidc *f, const char *nonce_seen)
 /*-----------------------------------------------------------------------------
  * HTTP
  */
-struct conn {
-    char *body;
-    size_t len;
-};
-
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *ctype, const char *body,
-                             const char *location)
-{
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
-    if (ctype)
-        MHD_add_response_header(r, "Content-Type", ctype);
-    if (location)
-        MHD_add_response_header(r, "Location", location);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-static enum MHD_Result oauth_error(struct MHD_Connection *c, unsigned status, const char *code)
+/* Every answer also carries Cache-Control: no-store (added by on_request). */
+static void oauth_error(struct fake_http_reply *rp, unsigned status, const char *code)
 {
     char buf[128];
     snprintf(buf, sizeof buf, "{\"error\":\"%s\"}", code);
-    return reply(c, status, "application/json", buf, NULL);
+    fake_http_reply_text(rp, status, "application/json", buf);
 }
 
 /* Append "&name=value" percent-encoded. */
@@ -189,23 +167,23 @@ static void put_param(char *dst, size_t cap, const char *name, const char *value
     dst[n] = '\0';
 }
 
-static enum MHD_Result handle_authorize(struct fake_oidc *f, struct MHD_Connection *c)
+static void handle_authorize(struct fake_oidc *f, const struct fake_http_request *rq, struct fake_http_reply *rp)
 {
-    const char *rt = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "response_type");
-    const char *cid = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "client_id");
-    const char *ru = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "redirect_uri");
-    const char *state = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
-    const char *nonce = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "nonce");
-    const char *ch = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "code_challenge");
-    const char *chm = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "code_challenge_method");
-    const char *scope = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "scope");
+    const char *rt = fake_http_arg(rq, "response_type");
+    const char *cid = fake_http_arg(rq, "client_id");
+    const char *ru = fake_http_arg(rq, "redirect_uri");
+    const char *state = fake_http_arg(rq, "state");
+    const char *nonce = fake_http_arg(rq, "nonce");
+    const char *ch = fake_http_arg(rq, "code_challenge");
+    const char *chm = fake_http_arg(rq, "code_challenge_method");
+    const char *scope = fake_http_arg(rq, "scope");
     if (!rt || strcmp(rt, "code") != 0 || !cid || strcmp(cid, f->client_id) != 0 || !ru || !state || !nonce || !ch ||
         !chm || strcmp(chm, "S256") != 0 || strlen(ch) != 43 || !scope || !strstr(scope, "openid") ||
         strlen(ru) >= 400 || strlen(nonce) >= 128)
-        return reply(c, 400, "text/plain", "bad authorization request", NULL);
+        return fake_http_reply_text(rp, 400, "text/plain", "bad authorization request");
     char loc[1024];
     snprintf(loc, sizeof loc, "%s", ru);
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     if (f->tw.refuse_authorize) {
         put_param(loc, sizeof loc, "error", "access_denied");
     } else {
@@ -218,63 +196,44 @@ static enum MHD_Result handle_authorize(struct fake_oidc *f, struct MHD_Connecti
         put_param(loc, sizeof loc, "code", ic->code);
         put_param(loc, sizeof loc, "scope", "openid email profile");
     }
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     put_param(loc, sizeof loc, "state", state);
-    return reply(c, 302, "text/plain", "", loc);
+    fake_http_reply_text(rp, 302, "text/plain", "");
+    fake_http_reply_header(rp, "Location", loc);
 }
 
-/* Decode one application/x-www-form-urlencoded value of name from body into out. */
+/* The url-decoded form field name of body into out (false when absent or too long). */
 static bool form_value(const char *body, const char *name, char *out, size_t cap)
 {
-    size_t nl = strlen(name);
-    const char *p = body;
-    while (p && *p) {
-        const char *end = strchr(p, '&');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
-            size_t o = 0;
-            for (size_t i = nl + 1; i < len && o + 1 < cap; i++) {
-                if (p[i] == '%' && i + 2 < len) {
-                    char hex[3] = {p[i + 1], p[i + 2], 0};
-                    out[o++] = (char)strtol(hex, NULL, 16);
-                    i += 2;
-                } else {
-                    out[o++] = p[i] == '+' ? ' ' : p[i];
-                }
-            }
-            out[o] = '\0';
-            return true;
-        }
-        p = end ? end + 1 : NULL;
-    }
-    return false;
+    return fake_http_form_value(body, name, out, cap) == 0;
 }
 
-static enum MHD_Result handle_token(struct fake_oidc *f, struct MHD_Connection *c, const char *body)
+static void handle_token(struct fake_oidc *f, const struct fake_http_request *rq, struct fake_http_reply *rp)
 {
     char gt[64], cid[128], sec[128], code[64], ru[512], ver[256];
-    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-    pthread_mutex_lock(&f->lock);
+    const char *body = rq->body;
+    const char *ct = fake_http_header(rq, "Content-Type");
+    fake_http_lock(f->h);
     f->token_calls++;
     bool fail = f->tw.token_error;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     if (!ct || strncmp(ct, "application/x-www-form-urlencoded", 33) != 0)
-        return oauth_error(c, 400, "invalid_request");
+        return oauth_error(rp, 400, "invalid_request");
     if (!form_value(body, "grant_type", gt, sizeof gt) || strcmp(gt, "authorization_code") != 0)
-        return oauth_error(c, 400, "unsupported_grant_type");
+        return oauth_error(rp, 400, "unsupported_grant_type");
     if (!form_value(body, "client_id", cid, sizeof cid) || !form_value(body, "client_secret", sec, sizeof sec) ||
         strcmp(cid, f->client_id) != 0 || strcmp(sec, f->client_secret) != 0)
-        return oauth_error(c, 401, "invalid_client");
+        return oauth_error(rp, 401, "invalid_client");
     if (fail || !form_value(body, "code", code, sizeof code) || !form_value(body, "redirect_uri", ru, sizeof ru) ||
         !form_value(body, "code_verifier", ver, sizeof ver))
-        return oauth_error(c, 400, "invalid_grant");
+        return oauth_error(rp, 400, "invalid_grant");
 
     unsigned char digest[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(digest, (const unsigned char *)ver, strlen(ver));
     char *challenge = b64url(digest, sizeof digest);
     char nonce[128] = "";
     bool ok = false;
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     for (int i = 0; i < MAX_CODES; i++) {
         struct issued_code *ic = &f->codes[i];
         if (ic->code[0] && strcmp(ic->code, code) == 0) {
@@ -284,65 +243,32 @@ static enum MHD_Result handle_token(struct fake_oidc *f, struct MHD_Connection *
         }
     }
     char *idt = ok ? sign_token(f, nonce) : NULL;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     free(challenge);
     if (!ok)
-        return oauth_error(c, 400, "invalid_grant");
-    json_t *res = json_pack("{s:s, s:s, s:s, s:i}", "access_token", "fake-access-token", "id_token", idt, "token_type",
-                            "Bearer", "expires_in", 3600);
-    char *text = json_dumps(res, JSON_COMPACT);
-    enum MHD_Result r = reply(c, 200, "application/json", text, NULL);
-    free(text);
+        return oauth_error(rp, 400, "invalid_grant");
+    fake_http_reply_json(rp, 200,
+                         json_pack("{s:s, s:s, s:s, s:i}", "access_token", "fake-access-token", "id_token", idt,
+                                   "token_type", "Bearer", "expires_in", 3600));
     free(idt);
-    json_decref(res);
-    return r;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                  const char *version, const char *upload, size_t *upload_size, void **con_cls)
+static void on_request(void *ctx, const struct fake_http_request *rq, struct fake_http_reply *rp)
 {
-    (void)version;
-    struct fake_oidc *f = cls;
-    struct conn *cn = *con_cls;
-    if (cn == NULL) {
-        cn = calloc(1, sizeof *cn);
-        *con_cls = cn;
-        return MHD_YES;
-    }
-    if (*upload_size > 0) {
-        if (cn->len + *upload_size < 65536) {
-            cn->body = realloc(cn->body, cn->len + *upload_size + 1);
-            memcpy(cn->body + cn->len, upload, *upload_size);
-            cn->len += *upload_size;
-            cn->body[cn->len] = '\0';
-        }
-        *upload_size = 0;
-        return MHD_YES;
-    }
-    if (strcmp(method, "GET") == 0 && strcmp(url, "/authorize") == 0)
-        return handle_authorize(f, c);
-    if (strcmp(method, "POST") == 0 && strcmp(url, "/token") == 0)
-        return handle_token(f, c, cn->body ? cn->body : "");
-    if (strcmp(method, "GET") == 0 && strcmp(url, "/jwks") == 0) {
-        pthread_mutex_lock(&f->lock);
+    struct fake_oidc *f = ctx;
+    if (strcmp(rq->method, "GET") == 0 && strcmp(rq->path, "/authorize") == 0) {
+        handle_authorize(f, rq, rp);
+    } else if (strcmp(rq->method, "POST") == 0 && strcmp(rq->path, "/token") == 0) {
+        handle_token(f, rq, rp);
+    } else if (strcmp(rq->method, "GET") == 0 && strcmp(rq->path, "/jwks") == 0) {
+        fake_http_lock(f->h);
         f->jwks_calls++;
-        pthread_mutex_unlock(&f->lock);
-        return reply(c, 200, "application/json", f->jwks_json, NULL);
+        fake_http_unlock(f->h);
+        fake_http_reply_text(rp, 200, "application/json", f->jwks_json);
+    } else {
+        fake_http_reply_text(rp, 404, "text/plain", "not found");
     }
-    return reply(c, 404, "text/plain", "not found", NULL);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
-{
-    (void)cls;
-    (void)c;
-    (void)toe;
-    struct conn *cn = *con_cls;
-    if (cn != NULL) {
-        free(cn->body);
-        free(cn);
-        *con_cls = NULL;
-    }
+    fake_http_reply_header(rp, "Cache-Control", "no-store");
 }
 
 /*-----------------------------------------------------------------------------
@@ -355,7 +281,6 @@ struct fake_oidc *fake_oidc_start(const char *client_id, const char *client_secr
         die("init");
     snprintf(f->client_id, sizeof f->client_id, "%s", client_id);
     snprintf(f->client_secret, sizeof f->client_secret, "%s", client_secret);
-    pthread_mutex_init(&f->lock, NULL);
     f->key = EVP_RSA_gen(2048);
     if (f->key == NULL)
         die("EVP_RSA_gen");
@@ -372,15 +297,8 @@ struct fake_oidc *fake_oidc_start(const char *client_id, const char *client_secr
     long len = BIO_get_mem_data(bio, &data);
     f->pem = strndup(data, (size_t)len);
     BIO_free(bio);
-
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    f->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR,
-                            (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, f, MHD_OPTION_END);
-    if (f->d == NULL)
-        die("MHD_start_daemon");
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(f->d, MHD_DAEMON_INFO_BIND_PORT);
-    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%u", (unsigned)info->port);
+    struct fake_http_opts o = {.max_body = 65535};
+    f->h = fake_http_start_opts(on_request, f, &o);
     return f;
 }
 
@@ -397,23 +315,22 @@ void fake_oidc_stop(struct fake_oidc *f)
 {
     if (f == NULL)
         return;
-    MHD_stop_daemon(f->d);
+    fake_http_stop(f->h);
     clear_tweaks(f);
     EVP_PKEY_free(f->key);
     free(f->jwks_json);
     free(f->pem);
-    pthread_mutex_destroy(&f->lock);
     free(f);
 }
 
 const char *fake_oidc_url(const struct fake_oidc *f)
 {
-    return f->url;
+    return fake_http_url(f->h);
 }
 
 void fake_oidc_set(struct fake_oidc *f, const struct fake_oidc_token *t)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     clear_tweaks(f);
     if (t != NULL) {
         f->tw = *t;
@@ -423,21 +340,21 @@ void fake_oidc_set(struct fake_oidc *f, const struct fake_oidc_token *t)
             if (*fields[i] != NULL)
                 *fields[i] = f->tw_strings[i] = strdup(*fields[i]);
     }
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
 }
 
 int fake_oidc_token_calls(struct fake_oidc *f)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     int n = f->token_calls;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     return n;
 }
 
 int fake_oidc_jwks_calls(struct fake_oidc *f)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     int n = f->jwks_calls;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     return n;
 }

@@ -1,12 +1,12 @@
 /*
- * fake_openai.c — see fake_openai.h.
+ * fake_openai.c — see fake_openai.h. Built on fake_http: the last request's
+ * body and Authorization are read back from its records; the fake's own
+ * state sits under the fake_http mutex.
  */
 #include "fake_openai.h"
 
-#include <arpa/inet.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
-#include <pthread.h>
+#include "api/fake_http.h"
+
 #include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,24 +17,13 @@
 
 #include "platform/image.h"
 
-#define BODY_MAX (1024 * 1024)
-
 struct fake_openai {
-    struct MHD_Daemon *d;
-    char url[64];
+    struct fake_http *h;
     char key[128];
     bool check_key;
-    pthread_mutex_t lock;
     int fail_status, fail_n;
     bool url_only;
     int requests;
-    json_t *last_body;
-    char last_auth[256];
-};
-
-struct conn {
-    char *body;
-    size_t len;
 };
 
 static void die(const char *what)
@@ -43,25 +32,14 @@ static void die(const char *what)
     abort();
 }
 
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *body, bool retry_after)
+static void oa_error(struct fake_http_reply *rp, unsigned status, const char *type, const char *code, const char *msg,
+                     const char *param)
 {
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    if (retry_after)
-        MHD_add_response_header(r, "Retry-After", "0");
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-static enum MHD_Result oa_error(struct MHD_Connection *c, unsigned status, const char *type, const char *code,
-                                const char *msg, const char *param)
-{
-    json_t *e = json_pack("{s:{s:s, s:s, s:s?, s:s?}}", "error", "message", msg, "type", type, "param", param, "code",
-                          code);
-    return send_json(c, status, e, status == 429);
+    json_t *e =
+        json_pack("{s:{s:s, s:s, s:s?, s:s?}}", "error", "message", msg, "type", type, "param", param, "code", code);
+    fake_http_reply_json(rp, status, e);
+    if (status == 429)
+        fake_http_reply_header(rp, "Retry-After", "0");
 }
 
 /* A flat-colour PNG of w x h, base64 (malloc'ed). */
@@ -91,7 +69,7 @@ static bool dalle3_size(const char *s)
     return strcmp(s, "1024x1024") == 0 || strcmp(s, "1792x1024") == 0 || strcmp(s, "1024x1792") == 0;
 }
 
-static enum MHD_Result generate(struct fake_openai *f, struct MHD_Connection *c, json_t *body)
+static void generate(struct fake_openai *f, struct fake_http_reply *rp, json_t *body)
 {
     const char *prompt = json_string_value(json_object_get(body, "prompt"));
     const char *model = json_string_value(json_object_get(body, "model"));
@@ -99,25 +77,25 @@ static enum MHD_Result generate(struct fake_openai *f, struct MHD_Connection *c,
     const char *fmt = json_string_value(json_object_get(body, "response_format"));
     json_t *n = json_object_get(body, "n");
     if (prompt == NULL)
-        return oa_error(c, 400, "invalid_request_error", NULL, "You must provide a prompt.", "prompt");
+        return oa_error(rp, 400, "invalid_request_error", NULL, "You must provide a prompt.", "prompt");
     if (strlen(prompt) > 4000)
-        return oa_error(c, 400, "invalid_request_error", NULL, "The prompt is too long.", "prompt");
+        return oa_error(rp, 400, "invalid_request_error", NULL, "The prompt is too long.", "prompt");
     bool dalle3 = model != NULL && strcmp(model, "dall-e-3") == 0;
     if (n != NULL && (!json_is_integer(n) || (dalle3 && json_integer_value(n) != 1)))
-        return oa_error(c, 400, "invalid_request_error", NULL, "You must provide n=1 for this model.", "n");
+        return oa_error(rp, 400, "invalid_request_error", NULL, "You must provide n=1 for this model.", "n");
     if (size == NULL)
         size = "1024x1024";
     int w = 0, h = 0;
     if (sscanf(size, "%dx%d", &w, &h) != 2 || w <= 0 || h <= 0 || w > 2048 || h > 2048 || (dalle3 && !dalle3_size(size)))
-        return oa_error(c, 400, "invalid_request_error", NULL, "The size is not supported by this model.", "size");
+        return oa_error(rp, 400, "invalid_request_error", NULL, "The size is not supported by this model.", "size");
     if (fmt != NULL && strcmp(fmt, "b64_json") != 0 && strcmp(fmt, "url") != 0)
-        return oa_error(c, 400, "invalid_request_error", NULL, "Invalid response_format.", "response_format");
+        return oa_error(rp, 400, "invalid_request_error", NULL, "Invalid response_format.", "response_format");
     if (strstr(prompt, "forbidden") != NULL)
-        return oa_error(c, 400, "invalid_request_error", "content_policy_violation",
+        return oa_error(rp, 400, "invalid_request_error", "content_policy_violation",
                         "Your request was rejected as a result of our safety system.", NULL);
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     bool url_only = f->url_only;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     json_t *item;
     if (url_only || (fmt != NULL && strcmp(fmt, "url") == 0)) {
         item = json_pack("{s:s}", "url", "https://images.example/img.png");
@@ -128,80 +106,37 @@ static enum MHD_Result generate(struct fake_openai *f, struct MHD_Connection *c,
         item = json_pack("{s:s, s:s}", "b64_json", b64, "revised_prompt", revised);
         free(b64);
     }
-    return send_json(c, 200, json_pack("{s:I, s:[o]}", "created", (json_int_t)time(NULL), "data", item), false);
+    fake_http_reply_json(rp, 200, json_pack("{s:I, s:[o]}", "created", (json_int_t)time(NULL), "data", item));
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+static void on_request(void *ctx, const struct fake_http_request *rq, struct fake_http_reply *rp)
 {
-    (void)version;
-    struct fake_openai *f = cls;
-    struct conn *cn = *con_cls;
-    if (cn == NULL) {
-        if ((cn = calloc(1, sizeof *cn)) == NULL)
-            die("out of memory");
-        *con_cls = cn;
-        return MHD_YES;
-    }
-    if (*upload_data_size > 0) {
-        if (cn->len + *upload_data_size <= BODY_MAX) {
-            char *nb = realloc(cn->body, cn->len + *upload_data_size + 1);
-            if (nb == NULL)
-                die("out of memory");
-            cn->body = nb;
-            memcpy(cn->body + cn->len, upload_data, *upload_data_size);
-            cn->len += *upload_data_size;
-            cn->body[cn->len] = '\0';
-        }
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    json_t *body = cn->body ? json_loads(cn->body, 0, NULL) : NULL;
-    pthread_mutex_lock(&f->lock);
+    struct fake_openai *f = ctx;
+    const char *auth = fake_http_header(rq, "Authorization");
+    json_t *body = json_loads(rq->body, 0, NULL);
+    fake_http_lock(f->h);
     f->requests++;
-    snprintf(f->last_auth, sizeof f->last_auth, "%s", auth ? auth : "");
-    json_decref(f->last_body);
-    f->last_body = body ? json_incref(body) : NULL;
     int fail = 0;
     if (f->fail_n > 0) {
         f->fail_n--;
         fail = f->fail_status;
     }
-    pthread_mutex_unlock(&f->lock);
-    enum MHD_Result ret;
+    fake_http_unlock(f->h);
     char want[160];
     snprintf(want, sizeof want, "Bearer %s", f->key);
     if (fail == 429)
-        ret = oa_error(c, 429, "requests", "rate_limit_exceeded", "Rate limit reached for images.", NULL);
+        oa_error(rp, 429, "requests", "rate_limit_exceeded", "Rate limit reached for images.", NULL);
     else if (fail != 0)
-        ret = oa_error(c, (unsigned)fail, "server_error", NULL, "The server had an error processing your request.",
-                       NULL);
-    else if (strcmp(method, "POST") != 0 || strcmp(url, "/v1/images/generations") != 0)
-        ret = oa_error(c, 404, "invalid_request_error", "unknown_url", "Unknown request URL.", NULL);
+        oa_error(rp, (unsigned)fail, "server_error", NULL, "The server had an error processing your request.", NULL);
+    else if (strcmp(rq->method, "POST") != 0 || strcmp(rq->path, "/v1/images/generations") != 0)
+        oa_error(rp, 404, "invalid_request_error", "unknown_url", "Unknown request URL.", NULL);
     else if (f->check_key && (auth == NULL || strcmp(auth, want) != 0))
-        ret = oa_error(c, 401, "invalid_request_error", "invalid_api_key", "Incorrect API key provided.", NULL);
+        oa_error(rp, 401, "invalid_request_error", "invalid_api_key", "Incorrect API key provided.", NULL);
     else if (!json_is_object(body))
-        ret = oa_error(c, 400, "invalid_request_error", NULL, "We could not parse the JSON body of your request.",
-                       NULL);
+        oa_error(rp, 400, "invalid_request_error", NULL, "We could not parse the JSON body of your request.", NULL);
     else
-        ret = generate(f, c, body);
+        generate(f, rp, body);
     json_decref(body);
-    return ret;
-}
-
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
-{
-    (void)cls;
-    (void)c;
-    (void)toe;
-    struct conn *cn = *con_cls;
-    if (cn != NULL) {
-        free(cn->body);
-        free(cn);
-    }
-    *con_cls = NULL;
 }
 
 struct fake_openai *fake_openai_start(const char *api_key)
@@ -213,16 +148,7 @@ struct fake_openai *fake_openai_start(const char *api_key)
         die("out of memory");
     f->check_key = api_key != NULL;
     snprintf(f->key, sizeof f->key, "%s", api_key ? api_key : "");
-    pthread_mutex_init(&f->lock, NULL);
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    f->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR,
-                            (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, f, MHD_OPTION_END);
-    if (f->d == NULL)
-        die("MHD_start_daemon");
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(f->d, MHD_DAEMON_INFO_BIND_PORT);
-    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%u", (unsigned)info->port);
+    f->h = fake_http_start(on_request, f);
     return f;
 }
 
@@ -230,51 +156,52 @@ void fake_openai_stop(struct fake_openai *f)
 {
     if (f == NULL)
         return;
-    MHD_stop_daemon(f->d);
-    json_decref(f->last_body);
-    pthread_mutex_destroy(&f->lock);
+    fake_http_stop(f->h);
     free(f);
 }
 
 const char *fake_openai_url(const struct fake_openai *f)
 {
-    return f->url;
+    return fake_http_url(f->h);
 }
 
 void fake_openai_fail_next(struct fake_openai *f, int status, int n)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     f->fail_status = status;
     f->fail_n = n;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
 }
 
 void fake_openai_url_only(struct fake_openai *f, bool on)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     f->url_only = on;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
 }
 
 int fake_openai_requests(struct fake_openai *f)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     int n = f->requests;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     return n;
 }
 
 json_t *fake_openai_last_body(struct fake_openai *f)
 {
-    pthread_mutex_lock(&f->lock);
-    json_t *b = f->last_body ? json_incref(f->last_body) : NULL;
-    pthread_mutex_unlock(&f->lock);
+    struct fake_http_record r;
+    if (fake_http_last(f->h, NULL, NULL, &r) != 0)
+        return NULL;
+    json_t *b = json_loads(r.body, 0, NULL);
+    fake_http_record_free(&r);
     return b;
 }
 
 void fake_openai_last_auth(struct fake_openai *f, char *buf, size_t cap)
 {
-    pthread_mutex_lock(&f->lock);
-    snprintf(buf, cap, "%s", f->last_auth);
-    pthread_mutex_unlock(&f->lock);
+    struct fake_http_record r;
+    int rc = fake_http_last(f->h, NULL, NULL, &r);
+    snprintf(buf, cap, "%.255s", rc == 0 && r.authorization != NULL ? r.authorization : "");
+    fake_http_record_free(&r);
 }

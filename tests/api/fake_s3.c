@@ -1,10 +1,10 @@
 /*
  * fake_s3.c — a local S3-compatible object store for the API tests (see fake_s3.h).
  *
- * Design: one libmicrohttpd daemon with its own polling thread; objects
- * live in an array under one mutex (the test thread reads them while the
- * daemon thread serves). Request bodies are collected per connection
- * (capped at BODY_MAX) before the request is judged.
+ * Design: built on fake_http (one libmicrohttpd daemon with its own polling
+ * thread); objects live in an array under the fake_http mutex (the test
+ * thread reads them while the daemon thread serves). Request bodies are
+ * collected by fake_http (capped at BODY_MAX) before the request is judged.
  *
  * SigV4, as AWS documents it ("Signature Version 4 signing process",
  * "Authenticating Requests: Using the Authorization Header"):
@@ -21,18 +21,17 @@
  *
  * Caveats: test code: allocation failures abort; one bucket; no listing,
  * multipart uploads, versioning or presigned URLs; the URI is rebuilt from
- * libmicrohttpd's decoded path (exact for the keys our server uses).
+ * libmicrohttpd's decoded path (exact for the keys our server uses), the
+ * query from fake_http's re-encoded one.
  */
 #include "api/fake_s3.h"
 
-#include <arpa/inet.h>
+#include "api/fake_http.h"
+
 #include <ctype.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,21 +52,13 @@ struct object {
 };
 
 struct fake_s3 {
-    struct MHD_Daemon *d;
-    char url[64];
+    struct fake_http *h;
     char bucket[64], region[64], access_key[128], secret_key[128];
-    pthread_mutex_t lock;
     struct object *objs;
     size_t nobjs, cap;
     struct fake_s3_stats stats;
     char last_error[64];
     unsigned long request_counter;
-};
-
-struct conn {
-    char *body;
-    size_t len;
-    bool too_big;
 };
 
 static void die(const char *what)
@@ -110,37 +101,35 @@ static void hmac(const void *key, size_t klen, const char *msg, unsigned char ou
 /*-----------------------------------------------------------------------------
  * Responses
  */
-static enum MHD_Result send_body(struct MHD_Connection *c, unsigned status, const char *ctype, const void *body,
-                                 size_t len, const char *const *headers)
+/* Answer len bytes of body (copied) with ctype (NULL: none) and extra headers (name, value, …, NULL). */
+static void send_body(struct fake_http_reply *rp, unsigned status, const char *ctype, const void *body, size_t len,
+                      const char *const *headers)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+    fake_http_reply_bytes(rp, status, NULL, body, len);
     if (ctype != NULL)
-        MHD_add_response_header(r, "Content-Type", ctype);
-    MHD_add_response_header(r, "Server", "FakeS3");
+        fake_http_reply_header(rp, "Content-Type", ctype);
+    fake_http_reply_header(rp, "Server", "FakeS3");
     for (const char *const *h = headers; h != NULL && h[0] != NULL; h += 2)
-        MHD_add_response_header(r, h[0], h[1]);
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ret;
+        fake_http_reply_header(rp, h[0], h[1]);
 }
 
-static enum MHD_Result s3_error(struct fake_s3 *f, struct MHD_Connection *c, unsigned status, const char *code,
-                                const char *message, const char *resource)
+static void s3_error(struct fake_s3 *f, struct fake_http_reply *rp, unsigned status, const char *code,
+                     const char *message, const char *resource)
 {
     char body[1024];
     unsigned long rid;
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     f->stats.refused++;
     if (strcmp(code, "SignatureDoesNotMatch") == 0)
         f->stats.bad_signatures++;
     snprintf(f->last_error, sizeof f->last_error, "%s", code);
     rid = ++f->request_counter;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     snprintf(body, sizeof body,
              "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code><Message>%s</Message>"
              "<Resource>%s</Resource><RequestId>FAKE%08lX</RequestId></Error>",
              code, message, resource, rid);
-    return send_body(c, status, "application/xml", body, strlen(body), NULL);
+    send_body(rp, status, "application/xml", body, strlen(body), NULL);
 }
 
 /*-----------------------------------------------------------------------------
@@ -168,9 +157,8 @@ struct qargs {
     int n;
 };
 
-static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+static void collect_arg(void *cls, const char *key, const char *value)
 {
-    (void)kind;
     struct qargs *q = cls;
     if (q->n < 32) {
         char *k = xmalloc_or_die(strlen(key) * 3 + 1), *v = xmalloc_or_die((value ? strlen(value) : 0) * 3 + 1);
@@ -180,7 +168,6 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
         q->a[q->n].v = v;
         q->n++;
     }
-    return MHD_YES;
 }
 
 static int cmp_arg(const void *x, const void *y)
@@ -245,58 +232,57 @@ static bool parse_amz_date(const char *s, time_t *out)
 
 /*
  * Check the request's signature. Returns 0 when it is good, else answers
- * the request with the S3 error and returns -1 (*ret holds MHD's result).
+ * the request with the S3 error (into rp) and returns -1.
  */
-static int verify(struct fake_s3 *f, struct MHD_Connection *c, const char *method, const char *path,
-                  const struct conn *body, enum MHD_Result *ret)
+static int verify(struct fake_s3 *f, const struct fake_http_request *rq, struct fake_http_reply *rp)
 {
-    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    const char *amz_date = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-amz-date");
-    const char *payload = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-amz-content-sha256");
+    const char *method = rq->method, *path = rq->path;
+    const char *auth = fake_http_header(rq, "Authorization");
+    const char *amz_date = fake_http_header(rq, "x-amz-date");
+    const char *payload = fake_http_header(rq, "x-amz-content-sha256");
     char cred[512], signed_h[512], sig[128], want_scope[256];
     if (auth == NULL) {
-        *ret = s3_error(f, c, 403, "AccessDenied", "Anonymous access is forbidden", path);
+        s3_error(f, rp, 403, "AccessDenied", "Anonymous access is forbidden", path);
         return -1;
     }
     if (strncmp(auth, "AWS4-HMAC-SHA256 ", 17) != 0 || !auth_field(auth, "Credential", cred, sizeof cred) ||
         !auth_field(auth, "SignedHeaders", signed_h, sizeof signed_h) ||
         !auth_field(auth, "Signature", sig, sizeof sig)) {
-        *ret = s3_error(f, c, 400, "AuthorizationHeaderMalformed", "The authorization header is malformed", path);
+        s3_error(f, rp, 400, "AuthorizationHeaderMalformed", "The authorization header is malformed", path);
         return -1;
     }
     if (payload == NULL) {
-        *ret = s3_error(f, c, 400, "InvalidRequest", "Missing required header for this request: x-amz-content-sha256",
-                        path);
+        s3_error(f, rp, 400, "InvalidRequest", "Missing required header for this request: x-amz-content-sha256", path);
         return -1;
     }
     time_t t;
     if (!parse_amz_date(amz_date, &t)) {
-        *ret = s3_error(f, c, 403, "AccessDenied", "AWS authentication requires a valid X-Amz-Date", path);
+        s3_error(f, rp, 403, "AccessDenied", "AWS authentication requires a valid X-Amz-Date", path);
         return -1;
     }
     long skew = (long)(time(NULL) - t);
     if (skew > MAX_SKEW_S || skew < -MAX_SKEW_S) {
-        *ret = s3_error(f, c, 403, "RequestTimeTooSkewed",
-                        "The difference between the request time and the current time is too large", path);
+        s3_error(f, rp, 403, "RequestTimeTooSkewed",
+                 "The difference between the request time and the current time is too large", path);
         return -1;
     }
     /* Credential = AKID/date/region/s3/aws4_request */
     char *slash = strchr(cred, '/');
     if (slash == NULL) {
-        *ret = s3_error(f, c, 400, "AuthorizationHeaderMalformed", "The Credential is malformed", path);
+        s3_error(f, rp, 400, "AuthorizationHeaderMalformed", "The Credential is malformed", path);
         return -1;
     }
     *slash = '\0';
     const char *scope = slash + 1;
     if (strcmp(cred, f->access_key) != 0) {
-        *ret = s3_error(f, c, 403, "InvalidAccessKeyId",
-                        "The AWS Access Key Id you provided does not exist in our records", path);
+        s3_error(f, rp, 403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records",
+                 path);
         return -1;
     }
     snprintf(want_scope, sizeof want_scope, "%.8s/%s/s3/aws4_request", amz_date, f->region);
     if (strcmp(scope, want_scope) != 0) {
-        *ret = s3_error(f, c, 400, "AuthorizationHeaderMalformed",
-                        "The credential scope does not match the date, region or service", path);
+        s3_error(f, rp, 400, "AuthorizationHeaderMalformed",
+                 "The credential scope does not match the date, region or service", path);
         return -1;
     }
     /* Canonical headers from the signed list (must be lower case, sorted, and cover the required ones). */
@@ -308,18 +294,18 @@ static int verify(struct fake_s3 *f, struct MHD_Connection *c, const char *metho
     for (char *save = NULL, *h = strtok_r(list, ";", &save); h != NULL; h = strtok_r(NULL, ";", &save)) {
         for (char *q = h; *q; q++)
             if (*q != tolower((unsigned char)*q)) {
-                *ret = s3_error(f, c, 403, "SignatureDoesNotMatch", "SignedHeaders must be lower case", path);
+                s3_error(f, rp, 403, "SignatureDoesNotMatch", "SignedHeaders must be lower case", path);
                 return -1;
             }
         if (prev[0] != '\0' && strcmp(prev, h) >= 0) {
-            *ret = s3_error(f, c, 403, "SignatureDoesNotMatch", "SignedHeaders must be sorted", path);
+            s3_error(f, rp, 403, "SignatureDoesNotMatch", "SignedHeaders must be sorted", path);
             return -1;
         }
         snprintf(prev, sizeof prev, "%s", h);
         has_host |= strcmp(h, "host") == 0;
         has_date |= strcmp(h, "x-amz-date") == 0;
         has_payload |= strcmp(h, "x-amz-content-sha256") == 0;
-        const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, h);
+        const char *v = fake_http_header(rq, h);
         char cv[2048];
         canonical_value(v ? v : "", cv, sizeof cv);
         ch += (size_t)snprintf(canon_headers + ch, sizeof canon_headers - ch, "%s:%s\n", h, cv);
@@ -327,12 +313,12 @@ static int verify(struct fake_s3 *f, struct MHD_Connection *c, const char *metho
             die("canonical headers too long");
     }
     if (!has_host || !has_date || !has_payload) {
-        *ret = s3_error(f, c, 403, "AccessDenied", "host, x-amz-date and x-amz-content-sha256 must be signed", path);
+        s3_error(f, rp, 403, "AccessDenied", "host, x-amz-date and x-amz-content-sha256 must be signed", path);
         return -1;
     }
     /* Canonical query: encoded pairs sorted by name, then value. */
     struct qargs q = {0};
-    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
+    fake_http_form_each(rq->query, strlen(rq->query), collect_arg, &q);
     qsort(q.a, (size_t)q.n, sizeof q.a[0], cmp_arg);
     char query[2048] = "";
     size_t ql = 0;
@@ -365,16 +351,16 @@ static int verify(struct fake_s3 *f, struct MHD_Connection *c, const char *metho
     char want[65];
     hex(sigbin, 32, want);
     if (strlen(sig) != 64 || CRYPTO_memcmp(sig, want, 64) != 0) {
-        *ret = s3_error(f, c, 403, "SignatureDoesNotMatch",
-                        "The request signature we calculated does not match the signature you provided", path);
+        s3_error(f, rp, 403, "SignatureDoesNotMatch",
+                 "The request signature we calculated does not match the signature you provided", path);
         return -1;
     }
     if (strcmp(payload, "UNSIGNED-PAYLOAD") != 0) {
         char actual[65];
-        sha256_hex(body->body ? body->body : "", body->len, actual);
+        sha256_hex(rq->body, rq->body_len, actual);
         if (strcasecmp(actual, payload) != 0) {
-            *ret = s3_error(f, c, 400, "XAmzContentSHA256Mismatch",
-                            "The provided 'x-amz-content-sha256' header does not match what was computed", path);
+            s3_error(f, rp, 400, "XAmzContentSHA256Mismatch",
+                     "The provided 'x-amz-content-sha256' header does not match what was computed", path);
             return -1;
         }
     }
@@ -392,12 +378,13 @@ static struct object *find(struct fake_s3 *f, const char *key)
     return NULL;
 }
 
-static void put_object(struct fake_s3 *f, const char *key, const struct conn *b, const char *ctype, char *etag_out)
+static void put_object(struct fake_s3 *f, const char *key, const struct fake_http_request *b, const char *ctype,
+                       char *etag_out)
 {
     unsigned char md[16];
     unsigned int n = 0;
-    EVP_Digest(b->body ? b->body : "", b->len, md, &n, EVP_md5(), NULL);
-    pthread_mutex_lock(&f->lock);
+    EVP_Digest(b->body, b->body_len, md, &n, EVP_md5(), NULL);
+    fake_http_lock(f->h);
     struct object *o = find(f, key);
     if (o == NULL) {
         if (f->nobjs == f->cap) {
@@ -411,10 +398,10 @@ static void put_object(struct fake_s3 *f, const char *key, const struct conn *b,
         o->key = strdup(key);
     }
     free(o->data);
-    o->data = xmalloc_or_die(b->len);
-    if (b->len)
-        memcpy(o->data, b->body, b->len);
-    o->len = b->len;
+    o->data = xmalloc_or_die(b->body_len);
+    if (b->body_len)
+        memcpy(o->data, b->body, b->body_len);
+    o->len = b->body_len;
     snprintf(o->ctype, sizeof o->ctype, "%s", ctype ? ctype : "binary/octet-stream");
     o->etag[0] = '"';
     hex(md, 16, o->etag + 1);
@@ -422,7 +409,7 @@ static void put_object(struct fake_s3 *f, const char *key, const struct conn *b,
     o->etag[34] = '\0';
     memcpy(etag_out, o->etag, 35);
     f->stats.puts++;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
 }
 
 /* Parse a single "bytes=" range against size. 0: none/ignored, 1: ok, -1: unsatisfiable. */
@@ -457,29 +444,30 @@ static int range_of(const char *h, size_t size, size_t *first, size_t *last)
     return 1;
 }
 
-static enum MHD_Result get_object(struct fake_s3 *f, struct MHD_Connection *c, const char *key, const char *path,
-                                  bool head)
+static void get_object(struct fake_s3 *f, const struct fake_http_request *rq, struct fake_http_reply *rp,
+                       const char *key, bool head)
 {
-    pthread_mutex_lock(&f->lock);
+    const char *path = rq->path;
+    fake_http_lock(f->h);
     struct object *o = find(f, key);
     if (o == NULL) {
-        pthread_mutex_unlock(&f->lock);
+        fake_http_unlock(f->h);
         if (head) {
-            pthread_mutex_lock(&f->lock);
+            fake_http_lock(f->h);
             f->stats.refused++;
-            pthread_mutex_unlock(&f->lock);
-            return send_body(c, 404, NULL, "", 0, NULL);
+            fake_http_unlock(f->h);
+            return send_body(rp, 404, NULL, "", 0, NULL);
         }
-        return s3_error(f, c, 404, "NoSuchKey", "The specified key does not exist.", path);
+        return s3_error(f, rp, 404, "NoSuchKey", "The specified key does not exist.", path);
     }
     size_t first = 0, last = o->len ? o->len - 1 : 0;
-    int r = range_of(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range"), o->len, &first, &last);
+    int r = range_of(fake_http_header(rq, "Range"), o->len, &first, &last);
     if (r < 0) {
         size_t size = o->len;
-        pthread_mutex_unlock(&f->lock);
+        fake_http_unlock(f->h);
         char msg[128];
         snprintf(msg, sizeof msg, "The requested range is not satisfiable (object is %zu bytes)", size);
-        return s3_error(f, c, 416, "InvalidRange", msg, path);
+        return s3_error(f, rp, 416, "InvalidRange", msg, path);
     }
     char crange[96];
     snprintf(crange, sizeof crange, "bytes %zu-%zu/%zu", first, last, o->len);
@@ -494,66 +482,40 @@ static enum MHD_Result get_object(struct fake_s3 *f, struct MHD_Connection *c, c
         f->stats.heads++;
     else
         f->stats.gets++;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     const char *hdrs[] = {"ETag", etag, "Accept-Ranges", "bytes", r == 1 ? "Content-Range" : NULL, crange, NULL};
-    enum MHD_Result ret = send_body(c, r == 1 ? 206 : 200, ctype, copy, n, hdrs);
+    send_body(rp, r == 1 ? 206 : 200, ctype, copy, n, hdrs);
     free(copy);
-    return ret;
 }
 
 /*-----------------------------------------------------------------------------
  * Requests
  */
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+static void on_request(void *ctx, const struct fake_http_request *rq, struct fake_http_reply *rp)
 {
-    (void)version;
-    struct fake_s3 *f = cls;
-    struct conn *cn = *con_cls;
-    if (cn == NULL) {
-        cn = calloc(1, sizeof *cn);
-        if (cn == NULL)
-            die("out of memory");
-        *con_cls = cn;
-        return MHD_YES;
-    }
-    if (*upload_data_size > 0) {
-        if (cn->len + *upload_data_size > BODY_MAX) {
-            cn->too_big = true;
-        } else {
-            char *nb = realloc(cn->body, cn->len + *upload_data_size);
-            if (nb == NULL)
-                die("out of memory");
-            cn->body = nb;
-            memcpy(cn->body + cn->len, upload_data, *upload_data_size);
-            cn->len += *upload_data_size;
-        }
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    enum MHD_Result ret;
-    if (cn->too_big)
-        return s3_error(f, c, 400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", url);
-    if (verify(f, c, method, url, cn, &ret) != 0)
-        return ret;
+    struct fake_s3 *f = ctx;
+    const char *url = rq->path, *method = rq->method;
+    if (rq->truncated)
+        return s3_error(f, rp, 400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", url);
+    if (verify(f, rq, rp) != 0)
+        return;
     /* Path style: /bucket/key */
     size_t bl = strlen(f->bucket);
     if (url[0] != '/' || strncmp(url + 1, f->bucket, bl) != 0 || (url[1 + bl] != '/' && url[1 + bl] != '\0'))
-        return s3_error(f, c, 404, "NoSuchBucket", "The specified bucket does not exist", url);
+        return s3_error(f, rp, 404, "NoSuchBucket", "The specified bucket does not exist", url);
     const char *key = url[1 + bl] == '/' ? url + 2 + bl : "";
     if (key[0] == '\0')
-        return s3_error(f, c, 405, "MethodNotAllowed", "Bucket operations are not supported by this fake", url);
+        return s3_error(f, rp, 405, "MethodNotAllowed", "Bucket operations are not supported by this fake", url);
     if (strcmp(method, "PUT") == 0) {
         char etag[40];
-        put_object(f, key, cn, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"), etag);
+        put_object(f, key, rq, fake_http_header(rq, "Content-Type"), etag);
         const char *hdrs[] = {"ETag", etag, NULL};
-        return send_body(c, 200, NULL, "", 0, hdrs);
+        return send_body(rp, 200, NULL, "", 0, hdrs);
     }
     if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
-        return get_object(f, c, key, url, strcmp(method, "HEAD") == 0);
+        return get_object(f, rq, rp, key, strcmp(method, "HEAD") == 0);
     if (strcmp(method, "DELETE") == 0) {
-        pthread_mutex_lock(&f->lock);
+        fake_http_lock(f->h);
         struct object *o = find(f, key);
         if (o != NULL) {
             free(o->key);
@@ -561,23 +523,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             *o = f->objs[--f->nobjs];
         }
         f->stats.deletes++;
-        pthread_mutex_unlock(&f->lock);
-        return send_body(c, 204, NULL, "", 0, NULL);
+        fake_http_unlock(f->h);
+        return send_body(rp, 204, NULL, "", 0, NULL);
     }
-    return s3_error(f, c, 405, "MethodNotAllowed", "The specified method is not allowed against this resource", url);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
-{
-    (void)cls;
-    (void)c;
-    (void)toe;
-    struct conn *cn = *con_cls;
-    if (cn != NULL) {
-        free(cn->body);
-        free(cn);
-    }
-    *con_cls = NULL;
+    return s3_error(f, rp, 405, "MethodNotAllowed", "The specified method is not allowed against this resource", url);
 }
 
 /*-----------------------------------------------------------------------------
@@ -592,17 +541,8 @@ struct fake_s3 *fake_s3_start(const char *bucket, const char *region, const char
     snprintf(f->region, sizeof f->region, "%s", region);
     snprintf(f->access_key, sizeof f->access_key, "%s", access_key);
     snprintf(f->secret_key, sizeof f->secret_key, "%s", secret_key);
-    pthread_mutex_init(&f->lock, NULL);
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    sa.sin_port = 0;
-    f->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR,
-                            (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, f, MHD_OPTION_END);
-    if (f->d == NULL)
-        die("MHD_start_daemon");
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(f->d, MHD_DAEMON_INFO_BIND_PORT);
-    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%u", (unsigned)info->port);
+    struct fake_http_opts o = {.max_body = BODY_MAX};
+    f->h = fake_http_start_opts(on_request, f, &o);
     return f;
 }
 
@@ -610,26 +550,25 @@ void fake_s3_stop(struct fake_s3 *f)
 {
     if (f == NULL)
         return;
-    MHD_stop_daemon(f->d);
+    fake_http_stop(f->h);
     for (size_t i = 0; i < f->nobjs; i++) {
         free(f->objs[i].key);
         free(f->objs[i].data);
     }
     free(f->objs);
-    pthread_mutex_destroy(&f->lock);
     free(f);
 }
 
 const char *fake_s3_url(const struct fake_s3 *f)
 {
-    return f->url;
+    return fake_http_url(f->h);
 }
 
 int fake_s3_count(struct fake_s3 *f)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     int n = (int)f->nobjs;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     return n;
 }
 
@@ -637,7 +576,7 @@ char *fake_s3_object(struct fake_s3 *f, const char *key, size_t *len)
 {
     char *copy = NULL;
     *len = 0;
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     struct object *o = find(f, key);
     if (o != NULL) {
         copy = xmalloc_or_die(o->len + 1);
@@ -645,29 +584,29 @@ char *fake_s3_object(struct fake_s3 *f, const char *key, size_t *len)
         copy[o->len] = '\0';
         *len = o->len;
     }
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     return copy;
 }
 
 void fake_s3_object_type(struct fake_s3 *f, const char *key, char *buf, size_t cap)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     struct object *o = find(f, key);
     snprintf(buf, cap, "%s", o ? o->ctype : "");
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
 }
 
 struct fake_s3_stats fake_s3_stats(struct fake_s3 *f)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     struct fake_s3_stats s = f->stats;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     return s;
 }
 
 void fake_s3_last_error(struct fake_s3 *f, char *buf, size_t cap)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     snprintf(buf, cap, "%s", f->last_error);
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
 }

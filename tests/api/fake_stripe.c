@@ -1,16 +1,15 @@
 /*
- * fake_stripe.c — see fake_stripe.h. State lives in jansson objects under
- * one mutex; the daemon answers from its own thread.
+ * fake_stripe.c — see fake_stripe.h. Built on fake_http (a thread per
+ * connection); state lives in jansson objects under the fake_http mutex,
+ * held while a request is answered.
  */
 #include "fake_stripe.h"
 
-#include <arpa/inet.h>
+#include "api/fake_http.h"
+
 #include <curl/curl.h>
 #include <jansson.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <openssl/hmac.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,10 +26,8 @@ struct idem {
 };
 
 struct fake_stripe {
-    struct MHD_Daemon *d;
-    char url[64];
+    struct fake_http *h;
     char key[128], whsec[128];
-    pthread_mutex_t lock;
     json_t *objects; /* id → object */
     struct idem *idem;
     size_t nidem;
@@ -38,11 +35,6 @@ struct fake_stripe {
     json_t *log_forms[MAX_LOG];
     int nlog, replays, seq;
     int fail_n, fail_status;
-};
-
-struct conn {
-    char *body;
-    size_t len;
 };
 
 static void die(const char *what)
@@ -54,47 +46,17 @@ static void die(const char *what)
 /*-----------------------------------------------------------------------------
  * Forms and answers
  */
-static int hexval(char c)
+static void form_pair(void *ctx, const char *k, const char *v)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (v != NULL)
+        json_object_set_new(ctx, k, json_string(v));
 }
 
-static char *urldecode(const char *s, size_t n)
-{
-    char *o = malloc(n + 1);
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '+')
-            o[j++] = ' ';
-        else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            o[j++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            i += 2;
-        } else
-            o[j++] = s[i];
-    }
-    o[j] = '\0';
-    return o;
-}
-
-/* "a=1&metadata[x]=y" → {"a":"1","metadata[x]":"y"} (bracket keys kept as written). */
+/* "a=1&metadata[x]=y" → {"a":"1","metadata[x]":"y"} (bracket keys kept as written; the last of a key wins). */
 static json_t *parse_form(const char *body, size_t len)
 {
     json_t *f = json_object();
-    size_t i = 0;
-    while (i < len) {
-        size_t j = i;
-        while (j < len && body[j] != '&')
-            j++;
-        const char *eq = memchr(body + i, '=', j - i);
-        if (eq != NULL) {
-            char *k = urldecode(body + i, (size_t)(eq - body - i));
-            char *v = urldecode(eq + 1, (size_t)(body + j - eq - 1));
-            json_object_set_new(f, k, json_string(v));
-            free(k);
-            free(v);
-        }
-        i = j + 1;
-    }
+    fake_http_form_each(body, len, form_pair, f);
     return f;
 }
 
@@ -339,19 +301,6 @@ static struct answer route(struct fake_stripe *f, const char *method, const char
 /*-----------------------------------------------------------------------------
  * Requests
  */
-static enum MHD_Result send_answer(struct MHD_Connection *c, struct answer a, bool replayed)
-{
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(a.body), a.body, MHD_RESPMEM_MUST_COPY);
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    MHD_add_response_header(r, "Request-Id", "req_fake");
-    if (replayed)
-        MHD_add_response_header(r, "Idempotent-Replayed", "true");
-    enum MHD_Result ret = MHD_queue_response(c, a.status, r);
-    MHD_destroy_response(r);
-    free(a.body);
-    return ret;
-}
-
 static struct idem *find_idem(struct fake_stripe *f, const char *key)
 {
     for (size_t i = 0; i < f->nidem; i++)
@@ -370,10 +319,10 @@ static void log_request(struct fake_stripe *f, const char *method, const char *u
     f->log_forms[f->nlog++] = json_incref(form);
 }
 
-static struct answer handle(struct fake_stripe *f, struct MHD_Connection *c, const char *method, const char *url,
-                            struct conn *cn, bool *replayed)
+static struct answer handle(struct fake_stripe *f, const struct fake_http_request *rq, bool *replayed)
 {
-    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    const char *method = rq->method, *url = rq->path;
+    const char *auth = fake_http_header(rq, "Authorization");
     char want[160];
     snprintf(want, sizeof want, "Bearer %s", f->key);
     if (auth == NULL || strcmp(auth, want) != 0)
@@ -383,12 +332,12 @@ static struct answer handle(struct fake_stripe *f, struct MHD_Connection *c, con
         return error((unsigned)f->fail_status, f->fail_status == 429 ? "invalid_request_error" : "api_error",
                      f->fail_status == 429 ? "rate_limit" : NULL, NULL, "Injected failure.", NULL);
     }
-    json_t *form = parse_form(cn->body ? cn->body : "", cn->len);
+    json_t *form = parse_form(rq->body, rq->body_len);
     log_request(f, method, url, form);
-    const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
-    size_t plen = strlen(method) + strlen(url) + cn->len + 3;
+    const char *key = fake_http_header(rq, "Idempotency-Key");
+    size_t plen = strlen(method) + strlen(url) + rq->body_len + 3;
     char *params = malloc(plen);
-    snprintf(params, plen, "%s %s %.*s", method, url, (int)cn->len, cn->body ? cn->body : "");
+    snprintf(params, plen, "%s %s %.*s", method, url, (int)rq->body_len, rq->body);
     struct idem *seen = key ? find_idem(f, key) : NULL;
     struct answer a;
     if (seen != NULL && strcmp(seen->params, params) != 0) {
@@ -401,7 +350,7 @@ static struct answer handle(struct fake_stripe *f, struct MHD_Connection *c, con
         *replayed = true;
         f->replays++;
     } else {
-        a = route(f, method, url, form, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Stripe-Account"));
+        a = route(f, method, url, form, fake_http_header(rq, "Stripe-Account"));
         if (key != NULL) {
             f->idem = realloc(f->idem, (f->nidem + 1) * sizeof *f->idem);
             f->idem[f->nidem++] = (struct idem){strdup(key), params, strdup(a.body), a.status};
@@ -413,44 +362,19 @@ static struct answer handle(struct fake_stripe *f, struct MHD_Connection *c, con
     return a;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+static void on_request(void *ctx, const struct fake_http_request *rq, struct fake_http_reply *rp)
 {
-    (void)version;
-    struct fake_stripe *f = cls;
-    struct conn *cn = *con_cls;
-    if (cn == NULL) {
-        cn = calloc(1, sizeof *cn);
-        *con_cls = cn;
-        return MHD_YES;
-    }
-    if (*upload_data_size > 0) {
-        if (cn->len + *upload_data_size <= BODY_MAX) {
-            cn->body = realloc(cn->body, cn->len + *upload_data_size + 1);
-            memcpy(cn->body + cn->len, upload_data, *upload_data_size);
-            cn->len += *upload_data_size;
-            cn->body[cn->len] = '\0';
-        }
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
+    struct fake_stripe *f = ctx;
     bool replayed = false;
-    pthread_mutex_lock(&f->lock);
-    struct answer a = handle(f, c, method, url, cn, &replayed);
-    pthread_mutex_unlock(&f->lock);
-    return send_answer(c, a, replayed);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
-{
-    (void)cls, (void)c, (void)toe;
-    struct conn *cn = *con_cls;
-    if (cn != NULL) {
-        free(cn->body);
-        free(cn);
-    }
-    *con_cls = NULL;
+    fake_http_lock(f->h);
+    struct answer a = handle(f, rq, &replayed);
+    fake_http_unlock(f->h);
+    rp->status = a.status;
+    rp->body = a.body;
+    rp->content_type = "application/json";
+    fake_http_reply_header(rp, "Request-Id", "req_fake");
+    if (replayed)
+        fake_http_reply_header(rp, "Idempotent-Replayed", "true");
 }
 
 /*-----------------------------------------------------------------------------
@@ -464,17 +388,8 @@ struct fake_stripe *fake_stripe_start(const char *secret_key, const char *webhoo
     snprintf(f->key, sizeof f->key, "%s", secret_key);
     snprintf(f->whsec, sizeof f->whsec, "%s", webhook_secret);
     f->objects = json_object();
-    pthread_mutex_init(&f->lock, NULL);
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    f->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL,
-                            on_request, f, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED,
-                            on_completed, f, MHD_OPTION_END);
-    if (f->d == NULL)
-        die("MHD_start_daemon");
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(f->d, MHD_DAEMON_INFO_BIND_PORT);
-    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%u", (unsigned)info->port);
+    struct fake_http_opts o = {.max_body = BODY_MAX, .thread_per_connection = true};
+    f->h = fake_http_start_opts(on_request, f, &o);
     return f;
 }
 
@@ -482,7 +397,7 @@ void fake_stripe_stop(struct fake_stripe *f)
 {
     if (f == NULL)
         return;
-    MHD_stop_daemon(f->d);
+    fake_http_stop(f->h);
     for (size_t i = 0; i < f->nidem; i++) {
         free(f->idem[i].key);
         free(f->idem[i].params);
@@ -494,53 +409,52 @@ void fake_stripe_stop(struct fake_stripe *f)
         json_decref(f->log_forms[i]);
     }
     json_decref(f->objects);
-    pthread_mutex_destroy(&f->lock);
     free(f);
 }
 
 const char *fake_stripe_url(const struct fake_stripe *f)
 {
-    return f->url;
+    return fake_http_url(f->h);
 }
 
 void fake_stripe_fail_next(struct fake_stripe *f, int n, int status)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     f->fail_n = n;
     f->fail_status = status;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
 }
 
 int fake_stripe_count(struct fake_stripe *f, const char *prefix)
 {
     int n = 0;
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     for (int i = 0; i < f->nlog; i++)
         if (strncmp(f->log[i], prefix, strlen(prefix)) == 0)
             n++;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     return n;
 }
 
 int fake_stripe_replays(struct fake_stripe *f)
 {
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     int n = f->replays;
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     return n;
 }
 
 void fake_stripe_last_field(struct fake_stripe *f, const char *prefix, const char *key, char *buf, size_t cap)
 {
     buf[0] = '\0';
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     for (int i = f->nlog - 1; i >= 0; i--)
         if (strncmp(f->log[i], prefix, strlen(prefix)) == 0) {
             const char *v = field(f->log_forms[i], key);
             snprintf(buf, cap, "%s", v ? v : "");
             break;
         }
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
 }
 
 void fake_stripe_intent_of(struct fake_stripe *f, const char *our_id, char *buf, size_t cap)
@@ -548,20 +462,20 @@ void fake_stripe_intent_of(struct fake_stripe *f, const char *our_id, char *buf,
     const char *k;
     json_t *o;
     buf[0] = '\0';
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     json_object_foreach(f->objects, k, o)
     {
         const char *m = json_string_value(json_object_get(json_object_get(o, "metadata"), "intent_id"));
         if (m != NULL && strcmp(m, our_id) == 0)
             snprintf(buf, cap, "%s", k);
     }
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
 }
 
 char *fake_stripe_intent_event(struct fake_stripe *f, const char *event_id, const char *type, const char *pi_id)
 {
     char id[64];
-    pthread_mutex_lock(&f->lock);
+    fake_http_lock(f->h);
     if (event_id == NULL) {
         snprintf(id, sizeof id, "evt_fake%06d", ++f->seq);
         event_id = id;
@@ -569,7 +483,7 @@ char *fake_stripe_intent_event(struct fake_stripe *f, const char *event_id, cons
     json_t *pi = json_object_get(f->objects, pi_id);
     json_t *ev = json_pack("{s:s, s:s, s:s, s:{s:O}, s:I, s:b}", "id", event_id, "object", "event", "type", type,
                            "data", "object", pi ? pi : json_null(), "created", (json_int_t)time(NULL), "livemode", 0);
-    pthread_mutex_unlock(&f->lock);
+    fake_http_unlock(f->h);
     char *s = json_dumps(ev, JSON_COMPACT);
     json_decref(ev);
     return s;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/fake_http.c" /* the fakes run on it */
 #include "api/fake_s3.c"
 #include "base/arena.h"
 #include "base/config.h"

@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "api/fake_http.c"   /* the fakes run on it */
 #include "api/fake_stripe.c" /* the fake is test code shared with the API suite */
 #include "app.h"
 #include "base/config.h"
