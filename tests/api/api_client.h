@@ -204,6 +204,14 @@ struct api_response *api_as(struct api_server *s, const struct api_account *acct
 void api_as_twice(struct api_server *s, const struct api_account *acct, const char *method, const char *path,
                   const char *json_text, int status[2]);
 
+/**
+ * n signed-in accounts of role (see api_account) cheaply: the first is
+ * registered through the API, the others are copies of it made in the
+ * database (same password hash, fresh ids and emails) and signed in, so
+ * only one hash per account is computed. out has room for n.
+ */
+void api_accounts(struct api_server *s, const char *role, const char *tag, int n, struct api_account *out);
+
 /*-----------------------------------------------------------------------------
  * Fixtures
  */
@@ -214,6 +222,8 @@ void api_test_id(char *buf, size_t cap, const char *prefix);
 /** admin creates category slug (named slug) under parent (may be NULL); its id into out. Fails the test unless 201. */
 void api_category(struct api_server *s, const struct api_account *admin, const char *slug, const char *parent,
                   char *out, size_t cap);
+
+/* Products, carts, checkout, payment and the ledger: commerce_testlib.h. */
 
 /*-----------------------------------------------------------------------------
  * Raw sockets
@@ -228,6 +238,19 @@ char *api_raw(struct api_server *s, const void *data, size_t len, int timeout_ms
 
 /** Status code of the first response in a raw reply ("HTTP/1.1 400 ..."), or 0. */
 int api_raw_status(const char *reply);
+
+/**
+ * The raw HTTP/1.1 text of a request as acct (may be NULL) with a JSON
+ * body (may be NULL) and Connection: close, for api_race (caller frees).
+ */
+char *api_raw_request(const char *method, const char *path, const struct api_account *acct, const char *json_text);
+
+/**
+ * Send requests[0..n-1] at once, each on its own connection and thread,
+ * released together. status[i] gets each status (0: the connection
+ * failed); replies (may be NULL) gets each raw reply (caller frees).
+ */
+void api_race(struct api_server *s, int n, char *const *requests, int *status, char **replies);
 
 /*-----------------------------------------------------------------------------
  * Server log and database
@@ -263,92 +286,5 @@ long long api_now_ms(void);
 
 /** Sleep ms milliseconds. */
 void api_sleep_ms(int ms);
-
-/*-----------------------------------------------------------------------------
- * Commerce fixtures (orders helper). Money in minor units, currency USD.
- */
-
-/**
- * n signed-in accounts of role (see api_account) cheaply: the first is
- * registered through the API, the others are copies of it made in the
- * database (same password hash, fresh ids and emails) and signed in, so
- * only one hash per account is computed. out has room for n.
- */
-void api_accounts(struct api_server *s, const char *role, const char *tag, int n, struct api_account *out);
-
-/**
- * An active product of seller's shop priced price (USD minor units) with
- * stock units (made in the database, as a published product would be); its
- * id into id_out (64 bytes). The first call for a shop also gives the shop
- * a default rate table shipping everywhere for free, so checkouts work
- * without shipping set-up.
- */
-void api_product(struct api_server *s, const struct api_account *seller, long long price, int stock, char *id_out);
-
-/** buyer adds quantity of product_id to the cart (POST /cart/items); fails the test unless 200/201. */
-void api_cart_add(struct api_server *s, const struct api_account *buyer, const char *product_id, int quantity);
-
-/**
- * POST /orders as buyer with body (NULL: a default US shipping address).
- * Returns the status; *res (when res is not NULL) gets a new reference to
- * the response JSON (caller json_decref's it; NULL when not JSON). Never
- * fails the test.
- */
-long api_checkout(struct api_server *s, const struct api_account *buyer, json_t *body, json_t **res);
-
-/**
- * Pay a payment intent as buyer: POST /payments/create-intent
- * {payment_intent_id} then POST /payments/confirm {payment_intent_id,
- * payment_method: "4242424242424242"}. Returns the confirm status (0 if
- * create-intent failed). Never fails the test.
- */
-long api_pay(struct api_server *s, const struct api_account *buyer, const char *intent_id);
-
-/**
- * A paid one-item order: a product of seller at price (stock 5), buyer's
- * cart, checkout, payment. The order id into order_id (64 bytes), the
- * product id into product_id (64 bytes, may be NULL). Fails the test on any
- * step.
- */
-void api_paid_order(struct api_server *s, const struct api_account *buyer, const struct api_account *seller,
-                    long long price, char *order_id, char *product_id);
-
-/**
- * The raw HTTP/1.1 text of a request as acct (may be NULL) with a JSON
- * body (may be NULL) and Connection: close, for api_race (caller frees).
- */
-char *api_raw_request(const char *method, const char *path, const struct api_account *acct, const char *json_text);
-
-/**
- * Send requests[0..n-1] at once, each on its own connection and thread,
- * released together. status[i] gets each status (0: the connection
- * failed); replies (may be NULL) gets each raw reply (caller frees).
- */
-void api_race(struct api_server *s, int n, char *const *requests, int *status, char **replies);
-
-/*-----------------------------------------------------------------------------
- * Ledger fixtures and checks (payouts helper)
- */
-
-/**
- * Move amount (may be negative) between platform cash and seller's
- * available balance as one balanced 'adjustment' posting written in the
- * database (accounts created as platform/ledger.c would): a stand-in for
- * released-and-transferred sales in tests that are not about the sale. A
- * negative amount makes the available balance go down (as a reversal
- * would). Fails the test on error.
- */
-void api_ledger_adjust_seller(struct api_server *s, const char *seller_id, long long amount);
-
-/**
- * Assert the ledger's invariants on the server's database: every
- * transaction balanced, SUM(debits) = SUM(credits) per currency, each
- * account's balance equal to the sum of its entries, no negative balance
- * but a seller's available one.
- */
-void api_ledger_assert_consistent(struct api_server *s);
-
-/** Balance of the account with this code ("seller:<id>:available:USD"), 0 when it does not exist. */
-long long api_ledger_balance(struct api_server *s, const char *code);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "api_client.h"
+#include "commerce_testlib.h"
 
 TestSuite(cart, .fini = api_cleanup_all, .timeout = 180);
 

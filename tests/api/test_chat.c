@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api_client.h"
+#include "commerce_testlib.h"
 #include "media_testlib.h"
 
 TestSuite(chat, .fini = api_cleanup_all, .timeout = 240);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api/api_client.h"
+#include "api/commerce_testlib.h"
 
 static const char *const race_args[] = {"--rate-limits", "false", NULL};
 

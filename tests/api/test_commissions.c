@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "api_client.h"
+#include "commerce_testlib.h"
 
 TestSuite(commissions, .fini = api_cleanup_all, .timeout = 240);
 

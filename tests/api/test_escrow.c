@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api_client.h"
+#include "commerce_testlib.h"
 
 TestSuite(escrow, .fini = api_cleanup_all, .timeout = 180);
 

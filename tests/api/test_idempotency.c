@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "api_client.h"
+#include "commerce_testlib.h"
 
 TestSuite(idempotency, .fini = api_cleanup_all, .timeout = 240);
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "api_client.h"
+#include "commerce_testlib.h"
 
 TestSuite(money_flow, .fini = api_cleanup_all, .timeout = 240);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api_client.h"
+#include "commerce_testlib.h"
 
 TestSuite(orders, .fini = api_cleanup_all, .timeout = 240);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api_client.h"
+#include "commerce_testlib.h"
 #include "fake_stripe.h"
 
 TestSuite(payments, .fini = api_cleanup_all, .timeout = 240);

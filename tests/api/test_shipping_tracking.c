@@ -15,6 +15,7 @@
 
 #include "api/fake_shippo.h"
 #include "api_client.h"
+#include "commerce_testlib.h"
 #include "shipping_testlib.h"
 
 TestSuite(shipping_tracking, .fini = api_cleanup_all, .timeout = 180);

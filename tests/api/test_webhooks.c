@@ -25,6 +25,7 @@
 #include "api/fake_http.h"
 #include "api/webhook_receiver.h"
 #include "api_client.h"
+#include "commerce_testlib.h"
 
 TestSuite(webhooks, .fini = api_cleanup_all, .timeout = 240);
 
