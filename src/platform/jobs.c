@@ -449,6 +449,9 @@ int jobs_run_one(struct app *app, struct db *db, const char *worker_id)
     int fr;
     if (hr == 0)
         fr = finish(db, JOBS_Q_SUCCEED, &c, DB_NULL, DB_NULL);
+    else if (hr == JOB_PERMANENT_FAILURE)
+        fr = kill_job(db, &c, c.attempts,
+                      clip_error(&arena, errmsg != NULL && errmsg[0] != '\0' ? errmsg : "permanent failure"));
     else
         fr = fail_job(db, &c, max_attempts,
                       clip_error(&arena, errmsg != NULL && errmsg[0] != '\0' ? errmsg : "handler failed"));

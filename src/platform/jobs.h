@@ -41,9 +41,13 @@ struct job {
 
 /**
  * A job handler: 0 on success; -1 on failure with a message in *errmsg
- * (arena string), which is stored as last_error. May block: it runs on a
+ * (arena string), which is stored as last_error and retried with backoff;
+ * JOB_PERMANENT_FAILURE when retrying cannot help (a provider refused the
+ * request for good): the job is dead at once. May block: it runs on a
  * worker thread, not a request thread.
  */
+#define JOB_PERMANENT_FAILURE (-2)
+
 typedef int (*job_handler)(struct job *job, const char **errmsg);
 
 /** Registry of kinds → handlers. Created by the app at start-up. */

@@ -676,17 +676,18 @@ static int mail_job(struct job *job, const char **errmsg)
         return -1;
     }
     const char *domain = strchr(m.to, '@');
-    char ebuf[512] = "";
-    if (mailer_send(job->app->cfg, &m, ebuf, sizeof ebuf) == 0) {
+    struct channel_result r = {0};
+    if (mailer_send_result(job->app->cfg, &m, &r) == 0) {
         redact(job, "{\"sent\":true}");
         log_info("mail sent", "id=%s transport=%s to_domain=%s", job->id, transport_name(job->app->cfg),
                  domain ? domain + 1 : "?");
         return 0;
     }
-    if (job->attempt >= job->max_attempts)
+    /* A refusal for good (SendGrid 4xx, an invalid mail) is not retried: it would only fail again. */
+    if (r.permanent || job->attempt >= job->max_attempts)
         redact(job, "{\"redacted\":true}");
-    *errmsg = arena_strdup(job->arena, ebuf[0] ? ebuf : "mail not sent");
-    return -1;
+    *errmsg = arena_strdup(job->arena, r.error[0] ? r.error : "mail not sent");
+    return r.permanent ? JOB_PERMANENT_FAILURE : -1;
 }
 
 void mailer_register_jobs(struct job_registry *r)

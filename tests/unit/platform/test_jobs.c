@@ -68,6 +68,14 @@ static int h_fail(struct job *job, const char **errmsg)
     return -1;
 }
 
+static int h_permanent(struct job *job, const char **errmsg)
+{
+    atomic_fetch_add(&fail_calls, 1);
+    atomic_store(&last_attempt, job->attempt);
+    *errmsg = "refused for good";
+    return JOB_PERMANENT_FAILURE;
+}
+
 static int h_race(struct job *job, const char **errmsg)
 {
     (void)errmsg;
@@ -94,6 +102,7 @@ static void env_open(struct env *e, bool pg)
     jobs_register(e->reg, "test.ok", h_ok, 0);
     jobs_register(e->reg, "test.fail", h_fail, 3);
     jobs_register(e->reg, "test.race", h_race, 0);
+    jobs_register(e->reg, "test.permanent", h_permanent, 5);
     jobs_register_diagnostics(e->reg);
     e->app.cfg = &e->cfg;
     e->app.jobs = e->reg;
@@ -269,6 +278,23 @@ static void case_backoff_then_dead(struct env *e)
     cr_assert(r.has_finished);
     cr_assert_eq(atomic_load(&fail_calls), 3);
     cr_assert_eq(run(e), 0, "dead jobs are not run");
+}
+
+/* A permanent failure is dead at its first attempt, whatever attempts are left. */
+static void case_permanent_failure(struct env *e)
+{
+    char id[ID_MAX_LEN];
+    enqueue(e, "test.permanent", json_object(), NULL, id); /* registered with 5 attempts */
+    cr_assert_eq(run(e), 1);
+    struct row r = get_row(e, id);
+    cr_assert_str_eq(r.state, "dead");
+    cr_assert_eq(r.attempts, 1);
+    cr_assert_str_eq(r.last_error, "refused for good");
+    cr_assert(r.has_finished);
+    cr_assert(!r.has_lease);
+    make_due(e, id);
+    cr_assert_eq(run(e), 0, "dead jobs are not run");
+    cr_assert_eq(atomic_load(&fail_calls), 1);
 }
 
 static void case_ops_fail_and_override(struct env *e)
@@ -520,6 +546,7 @@ static void on_engine(bool pg, void (*fn)(struct env *))
 BOTH_ENGINES(success)
 BOTH_ENGINES(enqueue_in_tx)
 BOTH_ENGINES(backoff_then_dead)
+BOTH_ENGINES(permanent_failure)
 BOTH_ENGINES(ops_fail_and_override)
 BOTH_ENGINES(ops_sleep)
 BOTH_ENGINES(lease_reclaimed)
