@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "base/ids.h"
 #include "base/strbuf.h"
+#include "db/db.h"
 #include "http/http.h"
 
 #define CURSOR_MAX_INTS 4
@@ -63,4 +64,37 @@ int req_cursor_at(struct request *req, const char *id_prefix, int64_t *at, const
 const char *req_cursor_at_make(struct request *req, int64_t at, const char *id)
 {
     return req_cursor_make(req, 1, &at, id);
+}
+
+int req_page_at(struct request *req, struct db_stmt *st, int64_t limit, int at_col, int id_col, page_row_fn row_fn,
+                void *ud, json_t **data, const char **next, struct db_error *dberr)
+{
+    json_t *items = json_array();
+    int64_t n = 0, last_at = 0;
+    const char *last_id = NULL;
+    int rc;
+    *next = NULL;
+    while ((rc = db_step(st, dberr)) == 1) {
+        if (n++ == limit) {
+            *next = req_cursor_at_make(req, last_at, last_id);
+            break;
+        }
+        last_at = db_column_i64(st, at_col);
+        last_id = arena_strdup(req->arena, db_column_text(st, id_col));
+        json_array_append_new(items, row_fn(req, st, ud));
+    }
+    db_reset(st);
+    if (rc < 0) {
+        json_decref(items);
+        *data = NULL;
+        *next = NULL;
+        return -1;
+    }
+    *data = items;
+    return 0;
+}
+
+void res_page(struct request *req, json_t *data, const char *next)
+{
+    res_json(req, 200, json_pack("{s:o, s:o}", "data", data, "next_cursor", next ? json_string(next) : json_null()));
 }

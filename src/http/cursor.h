@@ -13,10 +13,13 @@
 #ifndef ARTISTRY_HTTP_CURSOR_H
 #define ARTISTRY_HTTP_CURSOR_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 struct app_error;
+struct db_error;
+struct db_stmt;
 struct request;
 
 /**
@@ -36,5 +39,22 @@ int req_cursor_at(struct request *req, const char *id_prefix, int64_t *at, const
 
 /** The cursor after the row (at, id). */
 const char *req_cursor_at_make(struct request *req, int64_t at, const char *id);
+
+/** One list item from the statement's current row (a new reference). */
+typedef json_t *(*page_row_fn)(struct request *req, struct db_stmt *st, void *ud);
+
+/**
+ * Read one page of a (created_at, id) keyset list: st is prepared and bound
+ * to return at most limit + 1 rows in the list's order. The first limit
+ * rows become items (row_fn) in *data, a new array; a row beyond them means
+ * there is more, and *next is the cursor of the last item (created_at in
+ * column at_col, id in id_col), else NULL. st is reset. 0, or -1 with dberr
+ * set and *data NULL.
+ */
+int req_page_at(struct request *req, struct db_stmt *st, int64_t limit, int at_col, int id_col, page_row_fn row_fn,
+                void *ud, json_t **data, const char **next, struct db_error *dberr);
+
+/** Reply 200 {"data": data (stolen), "next_cursor": next or null}. */
+void res_page(struct request *req, json_t *data, const char *next);
 
 #endif

@@ -131,6 +131,12 @@ int chat__conversation_json(struct db *db, struct arena *a, const char *conv_id,
 /*-----------------------------------------------------------------------------
  * GET /conversations
  */
+static json_t *conv_item(struct request *req, struct db_stmt *st, void *ud)
+{
+    (void)ud;
+    return conv_json(req->arena, st, req->user_id);
+}
+
 int chat_handle_list(struct request *req, struct app_error *err)
 {
     int64_t limit = req_param_i64(req, "limit", 20), at = 0;
@@ -147,25 +153,10 @@ int chat_handle_list(struct request *req, struct app_error *err)
     db_bind(st, 4, DB_I64(limit + 1));
     db_bind(st, 5, DB_I64(req_param_bool(req, "unread", false) ? 1 : 0));
     db_bind(st, 6, DB_I64(req_param_bool(req, "archived", false) ? 1 : 0));
-    json_t *data = json_array();
-    int rc, n = 0;
-    int64_t last_at = 0;
-    const char *last_id = NULL;
-    while ((rc = db_step(st, &dberr)) == 1) {
-        if (n++ == limit) {
-            next = req_cursor_at_make(req, last_at, last_id);
-            break;
-        }
-        last_at = db_column_i64(st, 7);
-        last_id = arena_strdup(req->arena, db_column_text(st, 0));
-        json_array_append_new(data, conv_json(req->arena, st, req->user_id));
-    }
-    db_reset(st);
-    if (rc < 0) {
-        json_decref(data);
+    json_t *data;
+    if (req_page_at(req, st, limit, 7, 0, conv_item, NULL, &data, &next, &dberr) != 0)
         return req_db_error(req, &dberr, err);
-    }
-    res_json(req, 200, json_pack("{s:o, s:o}", "data", data, "next_cursor", next ? json_string(next) : json_null()));
+    res_page(req, data, next);
     return 0;
 }
 

@@ -375,6 +375,12 @@ int chat_handle_send(struct request *req, struct app_error *err)
     return 0;
 }
 
+static json_t *message_item(struct request *req, struct db_stmt *st, void *ud)
+{
+    (void)ud;
+    return chat__message_json(req->arena, st);
+}
+
 int chat_handle_messages(struct request *req, struct app_error *err)
 {
     const char *conv = req_param(req, "id");
@@ -395,25 +401,10 @@ int chat_handle_messages(struct request *req, struct app_error *err)
     db_bind(st, 2, after ? DB_I64(at) : DB_NULL);
     db_bind(st, 3, DB_TEXT(after));
     db_bind(st, 4, DB_I64(limit + 1));
-    json_t *data = json_array();
-    int rc, n = 0;
-    int64_t last_at = 0;
-    const char *last_id = NULL;
-    while ((rc = db_step(st, &dberr)) == 1) {
-        if (n++ == limit) {
-            next = req_cursor_at_make(req, last_at, last_id);
-            break;
-        }
-        last_at = db_column_i64(st, 7);
-        last_id = arena_strdup(req->arena, db_column_text(st, 0));
-        json_array_append_new(data, chat__message_json(req->arena, st));
-    }
-    db_reset(st);
-    if (rc < 0) {
-        json_decref(data);
+    json_t *data;
+    if (req_page_at(req, st, limit, 7, 0, message_item, NULL, &data, &next, &dberr) != 0)
         return req_db_error(req, &dberr, err);
-    }
-    res_json(req, 200, json_pack("{s:o, s:o}", "data", data, "next_cursor", next ? json_string(next) : json_null()));
+    res_page(req, data, next);
     return 0;
 }
 

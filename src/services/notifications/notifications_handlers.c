@@ -39,13 +39,20 @@ static int unread_count(struct request *req, int64_t *out, struct db_error *dber
     return rc < 0 ? -1 : 0;
 }
 
+static json_t *notif_item(struct request *req, struct db_stmt *st, void *ud)
+{
+    (void)req;
+    (void)ud;
+    return notif__json(st, 0);
+}
+
 int notifications_handle_list(struct request *req, struct app_error *err)
 {
     int64_t limit = req_param_i64(req, "limit", 20), at = 0, unread = 0;
     bool only_unread = req_param_bool(req, "unread", false);
     const char *after = NULL, *next = NULL;
     struct db_error dberr = {0};
-    json_t *data = json_array();
+    json_t *data = NULL;
     if (req_cursor_at(req, "ntf", &at, &after, err) != 0)
         goto fail;
     struct db_stmt *st = db_prepare(req->db, notif__sql(NQ_PAGE), &dberr);
@@ -56,19 +63,8 @@ int notifications_handle_list(struct request *req, struct app_error *err)
     db_bind(st, 3, DB_TEXT(after));
     db_bind(st, 4, DB_I64(limit + 1));
     db_bind(st, 5, DB_I64(only_unread ? 1 : 0));
-    int rc, n = 0;
-    int64_t last_at = 0;
-    while ((rc = db_step(st, &dberr)) == 1) {
-        if (n++ == limit) {
-            json_t *last = json_array_get(data, json_array_size(data) - 1);
-            next = req_cursor_at_make(req, last_at, json_string_value(json_object_get(last, "id")));
-            break;
-        }
-        last_at = db_column_i64(st, 6);
-        json_array_append_new(data, notif__json(st, 0));
-    }
-    db_reset(st);
-    if (rc < 0 || unread_count(req, &unread, &dberr) != 0)
+    if (req_page_at(req, st, limit, 6, 0, notif_item, NULL, &data, &next, &dberr) != 0 ||
+        unread_count(req, &unread, &dberr) != 0)
         goto dbfail;
     res_json(req, 200,
              json_pack("{s:o, s:o, s:I}", "data", data, "next_cursor", next ? json_string(next) : json_null(),

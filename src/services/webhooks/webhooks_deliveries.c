@@ -52,6 +52,12 @@ static json_t *delivery_json(struct request *req, struct db_stmt *st)
                      "updated_at", req_time(req, db_column_i64(st, 12)));
 }
 
+static json_t *delivery_item(struct request *req, struct db_stmt *st, void *ud)
+{
+    (void)ud;
+    return delivery_json(req, st);
+}
+
 /* Endpoint id visible to the caller: 1, 0 (404 set), -1 (error set); its status into status (16 bytes). */
 static int endpoint_visible(struct request *req, const char *id, char *status, struct app_error *err)
 {
@@ -79,7 +85,7 @@ static int endpoint_visible(struct request *req, const char *id, char *status, s
 int webhooks_handle_deliveries(struct request *req, struct app_error *err)
 {
     const char *id = req_param(req, "id"), *after = NULL, *next = NULL;
-    int64_t limit = req_param_i64(req, "limit", 20), at = 0, last_at = 0;
+    int64_t limit = req_param_i64(req, "limit", 20), at = 0;
     char status[16];
     int rc = endpoint_visible(req, id, status, err);
     if (rc <= 0)
@@ -95,23 +101,10 @@ int webhooks_handle_deliveries(struct request *req, struct app_error *err)
     db_bind(st, 3, DB_TEXT(after));
     db_bind(st, 4, DB_I64(limit + 1));
     db_bind(st, 5, DB_TEXT(req_param(req, "status")));
-    json_t *data = json_array();
-    int n = 0;
-    while ((rc = db_step(st, &dberr)) == 1) {
-        if (n++ == limit) {
-            json_t *last = json_array_get(data, json_array_size(data) - 1);
-            next = req_cursor_at_make(req, last_at, json_string_value(json_object_get(last, "id")));
-            break;
-        }
-        last_at = db_column_i64(st, 11);
-        json_array_append_new(data, delivery_json(req, st));
-    }
-    db_reset(st);
-    if (rc < 0) {
-        json_decref(data);
+    json_t *data;
+    if (req_page_at(req, st, limit, 11, 0, delivery_item, NULL, &data, &next, &dberr) != 0)
         return req_db_error(req, &dberr, err);
-    }
-    res_json(req, 200, json_pack("{s:o, s:o}", "data", data, "next_cursor", next ? json_string(next) : json_null()));
+    res_page(req, data, next);
     return 0;
 }
 

@@ -184,6 +184,12 @@ int webhooks_handle_create(struct request *req, struct app_error *err)
     return reply_endpoint(req, 201, id, true, err);
 }
 
+static json_t *endpoint_item(struct request *req, struct db_stmt *st, void *ud)
+{
+    (void)ud;
+    return webhooks__endpoint_json(req, st);
+}
+
 int webhooks_handle_list(struct request *req, struct app_error *err)
 {
     int64_t limit = req_param_i64(req, "limit", 20), at = 0;
@@ -203,24 +209,10 @@ int webhooks_handle_list(struct request *req, struct app_error *err)
     db_bind(st, 2, after ? DB_I64(at) : DB_NULL);
     db_bind(st, 3, DB_TEXT(after));
     db_bind(st, 4, DB_I64(limit + 1));
-    json_t *data = json_array();
-    int rc, n = 0;
-    int64_t last_at = 0;
-    while ((rc = db_step(st, &dberr)) == 1) {
-        if (n++ == limit) {
-            json_t *last = json_array_get(data, json_array_size(data) - 1);
-            next = req_cursor_at_make(req, last_at, json_string_value(json_object_get(last, "id")));
-            break;
-        }
-        last_at = db_column_i64(st, 10);
-        json_array_append_new(data, webhooks__endpoint_json(req, st));
-    }
-    db_reset(st);
-    if (rc < 0) {
-        json_decref(data);
+    json_t *data;
+    if (req_page_at(req, st, limit, 10, 0, endpoint_item, NULL, &data, &next, &dberr) != 0)
         return req_db_error(req, &dberr, err);
-    }
-    res_json(req, 200, json_pack("{s:o, s:o}", "data", data, "next_cursor", next ? json_string(next) : json_null()));
+    res_page(req, data, next);
     return 0;
 }
 
